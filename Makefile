@@ -1,0 +1,47 @@
+# A thin layer over CMake: the commands a class types.
+#   make        build every lesson into build/bin/
+#   make tour   build, then run every lesson's --demo in order
+#   make test   build and run all tests (unit, end-to-end, browser)
+#   make asan   the tests again under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make fuzz   run each libFuzzer target briefly (clang)
+#   make bench  the speed and memory benchmarks
+#   make chat   start the chat room (lesson 5)
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+BUILD ?= build
+
+.PHONY: all deps tour test asan fuzz bench chat clean
+
+all: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+deps:
+	@scripts/install-deps.sh
+
+tour: all
+	@scripts/tour.sh $(BUILD)/bin
+
+test: all
+	@scripts/install-deps.sh --browser
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+asan: deps
+	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DWS_SANITIZE=ON >/dev/null
+	@cmake --build build-asan -j $(JOBS)
+	@cd build-asan && ctest --output-on-failure -j $(JOBS) -LE browser
+
+fuzz: deps
+	@CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DWS_FUZZ=ON >/dev/null
+	@cmake --build build-fuzz -j $(JOBS) --target fuzz_http fuzz_frame
+	@mkdir -p build-fuzz/corpus-http build-fuzz/corpus-frame
+	build-fuzz/bin/fuzz_http -max_total_time=$${FUZZ_SECONDS:-30} build-fuzz/corpus-http fuzz/corpus/http
+	build-fuzz/bin/fuzz_frame -max_total_time=$${FUZZ_SECONDS:-30} build-fuzz/corpus-frame fuzz/corpus/frame
+
+bench: all
+	@scripts/bench.sh $(BUILD)/bin
+
+chat: all
+	$(BUILD)/bin/lesson5-chat
+
+clean:
+	rm -rf $(BUILD) build-asan build-fuzz

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs what the lessons and their tests need, from Debian's packages (and npm for
+# the browser test's driver). Safe to run again: it only installs what is missing.
+#   scripts/install-deps.sh           build + unit/end-to-end test dependencies
+#   scripts/install-deps.sh --browser also Chromium and playwright-core for the browser test
+set -euo pipefail
+
+want_browser=0
+[[ "${1:-}" == "--browser" ]] && want_browser=1
+
+packages=(cmake make g++ pkg-config libcli11-dev libfmt-dev libssl-dev libgtest-dev
+          nlohmann-json3-dev python3 python3-websockets)
+(( want_browser )) && packages+=(chromium nodejs npm)
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+# nodejs/npm may come from elsewhere (nvm, a tarball): a working `npm` is enough.
+if (( want_browser )) && command -v npm >/dev/null 2>&1; then
+    missing=("${missing[@]/nodejs}"); missing=("${missing[@]/npm}")
+    read -ra missing <<< "${missing[*]}"
+fi
+
+if (( ${#missing[@]} )); then
+    if ! command -v apt-get >/dev/null 2>&1; then
+        echo "error: missing packages (${missing[*]}) and no apt-get here." >&2
+        echo "       This script knows Debian 12 / Ubuntu; install the equivalents by hand." >&2
+        exit 1
+    fi
+    sudo=""
+    if (( EUID != 0 )); then
+        command -v sudo >/dev/null 2>&1 || { echo "error: need root or sudo to install: ${missing[*]}" >&2; exit 1; }
+        sudo="sudo"
+    fi
+    echo "installing: ${missing[*]}"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if (( want_browser )); then
+    here="$(cd "$(dirname "$0")/.." && pwd)"
+    if [[ ! -d "$here/tests/browser/node_modules/playwright-core" ]]; then
+        echo "installing playwright-core (npm; it drives Debian's chromium, downloads no browser)"
+        (cd "$here/tests/browser" && npm install --no-audit --no-fund --silent)
+    fi
+fi

@@ -1,0 +1,77 @@
+// Sockets, and nothing about WebSocket: an owning file descriptor, a listener, a client
+// connection, and reads/writes that survive partial transfers, EINTR and timeouts.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace ws::net {
+
+// Owns a file descriptor; closes it once, never throws from the destructor.
+class Fd {
+public:
+    Fd() = default;
+    explicit Fd(int fd) : fd_(fd) {}
+    Fd(Fd&& other) noexcept : fd_(other.release()) {}
+    Fd& operator=(Fd&& other) noexcept;
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    ~Fd();
+
+    int get() const { return fd_; }
+    explicit operator bool() const { return fd_ >= 0; }
+    int release() { int fd = fd_; fd_ = -1; return fd; }
+    void reset();
+
+private:
+    int fd_ = -1;
+};
+
+struct Endpoint {
+    std::string host;
+    std::uint16_t port = 0;
+    std::string str() const;  // "127.0.0.1:8080", "[::1]:8080"
+};
+
+// socket + bind + listen. Port 0 asks the kernel for a free port; local() tells which.
+// Throws std::system_error with a sentence saying what to do ("try --port 0").
+class Listener {
+public:
+    Listener(const std::string& host, std::uint16_t port, bool non_blocking = false);
+    Endpoint local() const { return local_; }
+    int fd() const { return fd_.get(); }
+    // Blocks until a client connects (or returns an empty Fd on EAGAIN when non-blocking).
+    Fd accept(Endpoint* peer = nullptr) const;
+
+private:
+    Fd fd_;
+    Endpoint local_;
+};
+
+// Connects to host:port (blocking), with TCP_NODELAY. Throws std::system_error.
+Fd connect_to(const std::string& host, std::uint16_t port);
+
+Endpoint peer_of(int fd);
+void set_non_blocking(int fd);
+void set_no_delay(int fd);
+
+using Clock = std::chrono::steady_clock;
+using Deadline = Clock::time_point;
+inline Deadline after(std::chrono::milliseconds ms) { return Clock::now() + ms; }
+
+enum class IoStatus { ok, eof, timeout, error };
+
+// One read of at most `size` bytes, waiting until `deadline`. `n` gets the count (0 at EOF).
+IoStatus read_some(int fd, void* buffer, std::size_t size, std::size_t& n, Deadline deadline);
+// Writes every byte, looping over partial writes and EINTR; never raises SIGPIPE.
+IoStatus write_all(int fd, std::string_view bytes, Deadline deadline);
+// Exactly `size` bytes, or eof/timeout/error.
+IoStatus read_exact(int fd, void* buffer, std::size_t size, Deadline deadline);
+
+// Raises the soft limit on open files to the hard limit; returns the new soft limit.
+std::uint64_t raise_open_file_limit();
+
+}  // namespace ws::net

@@ -1,0 +1,126 @@
+#include "print/frame_diagram.hpp"
+
+#include <fmt/format.h>
+
+#include "print/print.hpp"
+
+namespace ws::print {
+namespace {
+
+// A field of `bits` bits drawn between bars takes 2*bits-1 characters.
+std::string field(std::string_view content, int bits) {
+    std::size_t width = static_cast<std::size_t>(2 * bits - 1);
+    std::string s(content);
+    if (s.size() > width) s.resize(width);
+    std::size_t left = (width - s.size()) / 2;
+    return std::string(left, ' ') + s + std::string(width - s.size() - left, ' ');
+}
+
+std::string bits_of(unsigned value, int count) {
+    std::string s;
+    for (int i = count - 1; i >= 0; --i) {
+        s += ((value >> i) & 1) ? '1' : '0';
+        if (i) s += ' ';
+    }
+    return s;
+}
+
+const std::string kRuleFirst = "+-+-+-+-+-------+-+-------------+-------------------------------+\n";
+const std::string kRuleHalves = "+-------------------------------+-------------------------------+\n";
+
+}  // namespace
+
+std::string_view length_form_name(LengthForm form) {
+    switch (form) {
+        case LengthForm::seven_bit: return "7-bit form: ≤125";
+        case LengthForm::sixteen_bit: return "16-bit form: 126, then 2 bytes";
+        case LengthForm::sixty_four_bit: return "64-bit form: 127, then 8 bytes";
+    }
+    return "";
+}
+
+std::string frame_diagram(const FrameHeader& h, std::string_view bytes) {
+    auto byte = [&](std::size_t i) { return static_cast<unsigned char>(bytes[i]); };
+    std::string s;
+    s += " 0                   1                   2                   3\n";
+    s += " 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1\n";
+    s += kRuleFirst;
+
+    // The 16-bit chunks after the first two bytes, each with a label.
+    std::vector<std::string> chunks;
+    std::size_t extended = h.length_form == LengthForm::sixteen_bit ? 2 : h.length_form == LengthForm::sixty_four_bit ? 8 : 0;
+    for (std::size_t i = 0; i < extended; i += 2) {
+        std::string label = extended == 2 ? fmt::format("ext. length: {:02x} {:02x} = {}", byte(2), byte(3), h.payload_length)
+                                          : fmt::format("ext. length {}/4: {:02x} {:02x}", i / 2 + 1, byte(2 + i), byte(3 + i));
+        chunks.push_back(label);
+    }
+    if (h.masked)
+        for (std::size_t i = 0; i < 4; i += 2)
+            chunks.push_back(fmt::format("masking key {}/2: {:02x} {:02x}", i / 2 + 1, h.mask[i], h.mask[i + 1]));
+    std::string payload_label = h.payload_length ? "payload data …" : "(no payload)";
+
+    std::string first = chunks.empty() ? payload_label : chunks.front();
+    s += fmt::format("|{}|{}|{}|{}|{}|{}|{}|{}|\n", h.fin ? 1 : 0, h.rsv1 ? 1 : 0, h.rsv2 ? 1 : 0, h.rsv3 ? 1 : 0,
+                     bits_of(h.opcode, 4), h.masked ? 1 : 0, bits_of(byte(1) & 0x7F, 7), field(first, 16));
+    s += kRuleFirst;
+    // The legend under the first row, column for column.
+    std::string len_text = h.length_form == LengthForm::seven_bit ? std::to_string(h.payload_length)
+                                                                  : std::to_string(byte(1) & 0x7F);
+    s += fmt::format(" F R R R opcode  M payload len\n");
+    s += fmt::format(" I S S S {:<7} A {}\n", fmt::format("{}={}", h.opcode, opcode_name(h.opcode)).substr(0, 7), len_text);
+    s += fmt::format(" N V V V         S ({})\n", length_form_name(h.length_form));
+    s += "   1 2 3         K\n";
+
+    if (chunks.size() > 1) {
+        s += kRuleHalves;
+        for (std::size_t i = 1; i < chunks.size(); i += 2) {
+            std::string right = i + 1 < chunks.size() ? chunks[i + 1] : payload_label;
+            s += fmt::format("|{}|{}|\n", field(chunks[i], 16), field(right, 16));
+            s += kRuleHalves;
+        }
+    }
+    return s;
+}
+
+std::string frame_fields(const FrameHeader& h) {
+    std::vector<std::pair<std::string, std::string>> rows = {
+        {"FIN", h.fin ? "1  (the last frame of its message)" : "0  (more frames of this message follow)"},
+        {"RSV1 RSV2 RSV3", fmt::format("{} {} {}{}", int(h.rsv1), int(h.rsv2), int(h.rsv3),
+                                       (h.rsv1 || h.rsv2 || h.rsv3) ? "  (set, but no extension was agreed)" : "")},
+        {"opcode", fmt::format("0x{:x} = {}{}", h.opcode, opcode_name(h.opcode),
+                               is_control(h.opcode) ? " (control frame)" : "")},
+        {"MASK", h.masked ? "1  (masked: a client sent this)" : "0  (not masked: a server sent this)"},
+        {"payload length", fmt::format("{} bytes ({})", h.payload_length, length_form_name(h.length_form))},
+    };
+    if (h.masked) rows.push_back({"masking key", hex(std::span<const std::uint8_t>(h.mask))});
+    rows.push_back({"header length", fmt::format("{} bytes", h.header_length)});
+    return table(rows);
+}
+
+std::string frame_summary(const FrameHeader& h, std::string_view payload, bool incoming) {
+    std::string detail;
+    if (h.opcode == static_cast<std::uint8_t>(Opcode::close) && payload.size() >= 2) {
+        auto code = static_cast<std::uint16_t>((static_cast<unsigned char>(payload[0]) << 8) | static_cast<unsigned char>(payload[1]));
+        detail = fmt::format("code {} ({}) {}", code, close_code_name(code), printable(payload.substr(2), 40));
+    } else if (!payload.empty() || h.payload_length == 0) {
+        detail = printable(payload, 40);
+    }
+    return fmt::format("{} {:<12} {}{}{} {} B {}", incoming ? "←" : "→", opcode_name(h.opcode), h.fin ? "fin" : "---",
+                       h.masked ? " masked" : "", (h.rsv1 || h.rsv2 || h.rsv3) ? " RSV!" : "", h.payload_length, detail);
+}
+
+std::string unmask_steps(std::string_view masked, const std::array<std::uint8_t, 4>& key, std::size_t max) {
+    std::string s;
+    std::size_t n = std::min(masked.size(), max);
+    for (std::size_t i = 0; i < n; ++i) {
+        auto m = static_cast<unsigned char>(masked[i]);
+        unsigned char k = key[i % 4];
+        unsigned char p = m ^ k;
+        std::string shown = (p >= 0x20 && p < 0x7f) ? fmt::format("'{}'", static_cast<char>(p)) : "   ";
+        s += fmt::format("{}{:02x}^{:02x}={:02x} {}", (i % 4 == 0) ? "\n  " : "   ", m, k, p, shown);
+    }
+    if (n < masked.size()) s += fmt::format("\n  … and {} more bytes the same way", masked.size() - n);
+    return s + "\n";
+}
+
+}  // namespace ws::print

@@ -1,0 +1,22 @@
+// Frames drawn the way RFC 6455 §5.2 draws them, filled in with a real frame's bits.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "proto/frame.hpp"
+
+namespace ws::print {
+
+// The 32-bit-wide box diagram of the header, with the legend under its first row.
+std::string frame_diagram(const FrameHeader&, std::string_view header_bytes);
+// The header's fields as a table: FIN, RSV1-3, opcode and its name, MASK, length and its form, key.
+std::string frame_fields(const FrameHeader&);
+// One line for -v: "← text fin masked 5 B "Hello"".
+std::string frame_summary(const FrameHeader&, std::string_view payload, bool incoming);
+// "7f^37=48 'H'   9f^fa=65 'e' …": unmasking shown byte by byte (at most `max` bytes).
+std::string unmask_steps(std::string_view masked, const std::array<std::uint8_t, 4>& key, std::size_t max = 12);
+// "7-bit form: ≤125", "16-bit form: 126 + 2 bytes", "64-bit form: 127 + 8 bytes".
+std::string_view length_form_name(LengthForm);
+
+}  // namespace ws::print

@@ -1,0 +1,171 @@
+#include "print/print.hpp"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <mutex>
+
+#include <fmt/format.h>
+
+#include "proto/utf8.hpp"
+
+namespace ws::print {
+namespace {
+
+bool g_color = false;
+bool g_step = false;
+std::mutex g_out_mutex;
+
+// The number of terminal columns a UTF-8 string takes (each code point counts as one).
+std::size_t columns(std::string_view s) {
+    std::size_t n = 0;
+    bool in_escape = false;
+    for (char c : s) {
+        if (c == '\x1b') { in_escape = true; continue; }
+        if (in_escape) { if (c == 'm') in_escape = false; continue; }
+        if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
+    }
+    return n;
+}
+
+}  // namespace
+
+void set_color(ColorMode mode) {
+    if (mode == ColorMode::always) g_color = true;
+    else if (mode == ColorMode::never) g_color = false;
+    else g_color = ::isatty(STDOUT_FILENO) && std::getenv("NO_COLOR") == nullptr;
+}
+
+bool color_enabled() { return g_color; }
+
+std::string paint(std::string_view text, Style style) {
+    if (!g_color || style == Style::plain) return std::string(text);
+    const char* code = "0";
+    switch (style) {
+        case Style::plain: break;
+        case Style::bold: code = "1"; break;
+        case Style::dim: code = "2"; break;
+        case Style::green: code = "32"; break;
+        case Style::red: code = "31"; break;
+        case Style::yellow: code = "33"; break;
+        case Style::cyan: code = "36"; break;
+        case Style::magenta: code = "35"; break;
+    }
+    return fmt::format("\x1b[{}m{}\x1b[0m", code, text);
+}
+
+void out(std::string_view text) {
+    std::lock_guard lock(g_out_mutex);
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fflush(stdout);
+}
+
+void err(std::string_view text) {
+    std::lock_guard lock(g_out_mutex);
+    std::fflush(stdout);
+    std::fwrite(text.data(), 1, text.size(), stderr);
+    if (text.empty() || text.back() != '\n') std::fputc('\n', stderr);
+    std::fflush(stderr);
+}
+
+std::string heading(std::string_view title) {
+    std::string line = fmt::format("── {} ", title);
+    std::size_t used = columns(line);
+    for (std::size_t i = used; i < kWidth; ++i) line += "─";
+    return paint(line, Style::cyan) + "\n";
+}
+
+std::string hex(std::string_view bytes) {
+    std::string s;
+    s.reserve(bytes.size() * 3);
+    for (std::size_t i = 0; i < bytes.size(); ++i)
+        fmt::format_to(std::back_inserter(s), "{}{:02x}", i ? " " : "", static_cast<unsigned char>(bytes[i]));
+    return s;
+}
+
+std::string hex(std::span<const std::uint8_t> bytes) {
+    return hex(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+}
+
+std::string hexdump(std::string_view bytes, std::size_t max_bytes) {
+    std::string s;
+    std::size_t shown = std::min(bytes.size(), max_bytes);
+    for (std::size_t row = 0; row < shown; row += 16) {
+        fmt::format_to(std::back_inserter(s), "{}  ", paint(fmt::format("{:04x}", row), Style::dim));
+        std::string text;
+        for (std::size_t i = row; i < row + 16; ++i) {
+            if (i < shown) {
+                auto b = static_cast<unsigned char>(bytes[i]);
+                fmt::format_to(std::back_inserter(s), "{:02x} ", b);
+                if (b == '\r') text += paint("␍", Style::yellow);
+                else if (b == '\n') text += paint("␊", Style::yellow);
+                else if (b >= 0x20 && b < 0x7f) text += static_cast<char>(b);
+                else text += paint(".", Style::dim);
+            } else {
+                s += "   ";
+            }
+        }
+        s += "  " + text + "\n";
+    }
+    if (shown < bytes.size()) s += fmt::format("      … {} more bytes not shown\n", bytes.size() - shown);
+    return s;
+}
+
+std::string show_line_endings(std::string_view text) {
+    std::string s;
+    for (char c : text) {
+        if (c == '\r') s += paint("␍", Style::yellow);
+        else if (c == '\n') s += paint("␊", Style::yellow) + "\n";
+        else s += c;
+    }
+    if (!s.empty() && s.back() != '\n') s += "\n";
+    return s;
+}
+
+std::string table(const std::vector<std::pair<std::string, std::string>>& rows, std::size_t indent) {
+    std::size_t width = 0;
+    for (const auto& [k, v] : rows) width = std::max(width, columns(k));
+    std::string s;
+    for (const auto& [k, v] : rows)
+        s += fmt::format("{:{}}{}{:{}}  {}\n", "", indent, k, "", width - columns(k), v);
+    return s;
+}
+
+std::string check_mark(bool ok) { return ok ? paint("✓", Style::green) : paint("✗", Style::red); }
+
+void set_step(bool enabled) { g_step = enabled; }
+
+void pause() {
+    if (!g_step) return;
+    out(paint("  [press Enter to continue]", Style::dim));
+    std::string line;
+    std::getline(std::cin, line);
+}
+
+std::string printable(std::string_view payload, std::size_t max_chars) {
+    bool text = is_valid_utf8(payload);
+    for (char c : payload)
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') text = false;
+    std::string s;
+    if (text) {
+        std::size_t chars = 0, i = 0;
+        for (; i < payload.size(); ++i) {
+            auto b = static_cast<unsigned char>(payload[i]);
+            if ((b & 0xC0) != 0x80 && chars++ == max_chars) break;
+            if (b == '\n') s += "\\n";
+            else if (b == '\t') s += "\\t";
+            else s += static_cast<char>(b);
+        }
+        s = "\"" + s + "\"";
+        if (i < payload.size()) s += fmt::format("… ({} bytes)", payload.size());
+        return s;
+    }
+    std::size_t n = std::min(payload.size(), max_chars / 3);
+    s = hex(payload.substr(0, n));
+    if (n < payload.size()) s += fmt::format(" … ({} bytes)", payload.size());
+    return s;
+}
+
+}  // namespace ws::print

@@ -1,0 +1,53 @@
+// How the lessons look on screen: headings, hex dumps with CR and LF made visible, tables,
+// check marks, colour (only where it helps and only on a terminal), and --step pauses.
+// Every lesson prints through here, so the look is the same everywhere.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace ws::print {
+
+enum class ColorMode { auto_, always, never };
+// Decides once, at start-up: auto means colour only when stdout is a terminal and NO_COLOR is unset.
+void set_color(ColorMode);
+bool color_enabled();
+
+enum class Style { plain, bold, dim, green, red, yellow, cyan, magenta };
+std::string paint(std::string_view text, Style);
+
+// Writes to stdout under a lock and flushes, so lines from several threads never interleave.
+void out(std::string_view text);
+void err(std::string_view text);  // one line on stderr, for errors
+
+// "── title ─────────" padded to the lesson's width.
+std::string heading(std::string_view title);
+inline constexpr std::size_t kWidth = 92;
+
+// An annotated hex dump: offset, 16 bytes in hex, then the bytes as text with CR shown as ␍,
+// LF as ␊ and other non-printable bytes as '.'.
+std::string hexdump(std::string_view bytes, std::size_t max_bytes = SIZE_MAX);
+// The bytes as text with CR and LF made visible ("Host: x␍␊"), one line per line.
+std::string show_line_endings(std::string_view text);
+// "b3 7a 4f 2c": bytes as hex pairs separated by spaces.
+std::string hex(std::string_view bytes);
+std::string hex(std::span<const std::uint8_t> bytes);
+
+// Two aligned columns.
+std::string table(const std::vector<std::pair<std::string, std::string>>& rows, std::size_t indent = 2);
+std::string check_mark(bool ok);  // ✓ or ✗, coloured
+
+// --step: between the parts of a lesson, wait for Enter (does nothing when disabled).
+void set_step(bool enabled);
+void pause();
+
+// Text for a terminal: printable as is when valid UTF-8 without control characters,
+// else hex. Long values are cut with "… (N bytes)".
+std::string printable(std::string_view payload, std::size_t max_chars = 60);
+
+}  // namespace ws::print

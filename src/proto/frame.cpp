@@ -1,0 +1,169 @@
+#include "proto/frame.hpp"
+
+#include <cstring>
+
+namespace ws {
+
+std::string_view opcode_name(std::uint8_t opcode) {
+    switch (opcode) {
+        case 0x0: return "continuation";
+        case 0x1: return "text";
+        case 0x2: return "binary";
+        case 0x8: return "close";
+        case 0x9: return "ping";
+        case 0xA: return "pong";
+        default: return is_control(opcode) ? "reserved control" : "reserved data";
+    }
+}
+
+bool is_known_opcode(std::uint8_t opcode) {
+    return opcode <= 0x2 || (opcode >= 0x8 && opcode <= 0xA);
+}
+
+std::string_view close_code_name(std::uint16_t code) {
+    switch (code) {
+        case 1000: return "normal closure";
+        case 1001: return "going away";
+        case 1002: return "protocol error";
+        case 1003: return "unsupported data";
+        case 1005: return "no status code";
+        case 1006: return "abnormal closure";
+        case 1007: return "invalid payload data";
+        case 1008: return "policy violation";
+        case 1009: return "message too big";
+        case 1010: return "mandatory extension";
+        case 1011: return "internal error";
+        case 1012: return "service restart";
+        case 1013: return "try again later";
+        case 1014: return "bad gateway";
+        case 1015: return "TLS handshake failure";
+        default:
+            if (code >= 3000 && code <= 3999) return "registered (3000-3999)";
+            if (code >= 4000 && code <= 4999) return "private use (4000-4999)";
+            return "not a valid close code";
+    }
+}
+
+bool is_valid_close_code(std::uint16_t code) {
+    // RFC 6455 §7.4: 1000-1003 and 1007-1011 are defined; 1012-1014 were registered with IANA
+    // since (service restart, try again later, bad gateway); 3000-4999 are for libraries and
+    // applications. 1004 is reserved; 1005, 1006 and 1015 must never be sent.
+    return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
+}
+
+HeaderParse parse_header(std::span<const std::uint8_t> bytes) {
+    HeaderParse r;
+    if (bytes.size() < 2) return r;
+
+    FrameHeader& h = r.header;
+    h.fin = bytes[0] & 0x80;
+    h.rsv1 = bytes[0] & 0x40;
+    h.rsv2 = bytes[0] & 0x20;
+    h.rsv3 = bytes[0] & 0x10;
+    h.opcode = bytes[0] & 0x0F;
+    h.masked = bytes[1] & 0x80;
+    std::uint8_t len7 = bytes[1] & 0x7F;
+
+    std::size_t extended = len7 == 126 ? 2 : len7 == 127 ? 8 : 0;
+    h.length_form = len7 == 126 ? LengthForm::sixteen_bit : len7 == 127 ? LengthForm::sixty_four_bit
+                                                                         : LengthForm::seven_bit;
+    h.header_length = 2 + extended + (h.masked ? 4 : 0);
+    r.needed = h.header_length;
+    if (bytes.size() < h.header_length) return r;
+
+    if (extended == 0) {
+        h.payload_length = len7;
+    } else {
+        h.payload_length = 0;
+        for (std::size_t i = 0; i < extended; ++i) h.payload_length = (h.payload_length << 8) | bytes[2 + i];
+        // RFC 6455 §5.2: "the most significant bit MUST be 0".
+        if (extended == 8 && (h.payload_length >> 63) != 0) {
+            r.status = HeaderParse::Status::error;
+            r.error = "the 64-bit payload length has its most significant bit set";
+            return r;
+        }
+    }
+    if (h.masked) std::memcpy(h.mask.data(), bytes.data() + 2 + extended, 4);
+    r.status = HeaderParse::Status::ok;
+    return r;
+}
+
+std::size_t write_header(std::uint8_t* out, bool fin, std::uint8_t opcode, std::uint64_t length,
+                         const std::array<std::uint8_t, 4>* mask) {
+    out[0] = static_cast<std::uint8_t>((fin ? 0x80 : 0) | (opcode & 0x0F));
+    std::uint8_t mask_bit = mask ? 0x80 : 0;
+    std::size_t n;
+    if (length <= 125) {
+        out[1] = static_cast<std::uint8_t>(mask_bit | length);
+        n = 2;
+    } else if (length <= 0xFFFF) {
+        out[1] = mask_bit | 126;
+        out[2] = static_cast<std::uint8_t>(length >> 8);
+        out[3] = static_cast<std::uint8_t>(length);
+        n = 4;
+    } else {
+        out[1] = mask_bit | 127;
+        for (int i = 0; i < 8; ++i) out[2 + i] = static_cast<std::uint8_t>(length >> (56 - 8 * i));
+        n = 10;
+    }
+    if (mask) {
+        std::memcpy(out + n, mask->data(), 4);
+        n += 4;
+    }
+    return n;
+}
+
+std::string build_frame(const FrameSpec& spec, std::string_view payload) {
+    std::uint8_t header[14];
+    std::size_t n = write_header(header, spec.fin, spec.opcode, payload.size(), spec.masked ? &spec.mask : nullptr);
+    header[0] |= static_cast<std::uint8_t>((spec.rsv1 ? 0x40 : 0) | (spec.rsv2 ? 0x20 : 0) | (spec.rsv3 ? 0x10 : 0));
+    std::string out(reinterpret_cast<const char*>(header), n);
+    out.append(payload);
+    if (spec.masked) apply_mask(reinterpret_cast<std::uint8_t*>(out.data() + n), payload.size(), spec.mask);
+    return out;
+}
+
+void append_frame(std::string& out, Opcode opcode, std::string_view payload) {
+    std::uint8_t header[14];
+    std::size_t n = write_header(header, true, static_cast<std::uint8_t>(opcode), payload.size(), nullptr);
+    out.append(reinterpret_cast<const char*>(header), n);
+    out.append(payload);
+}
+
+std::string close_payload(std::uint16_t code, std::string_view reason) {
+    std::string p;
+    p.push_back(static_cast<char>(code >> 8));
+    p.push_back(static_cast<char>(code & 0xFF));
+    p.append(reason);
+    return p;
+}
+
+std::size_t apply_mask(std::uint8_t* data, std::size_t length, const std::array<std::uint8_t, 4>& key,
+                       std::size_t phase) {
+    phase &= 3;
+    // Byte i of the payload is XORed with key[(phase + i) % 4]. Eight key bytes, rotated to
+    // start at `phase`, cover eight payload bytes at once; memcpy keeps unaligned loads legal
+    // and compiles to plain moves (and, with -O2, to vector instructions).
+    std::uint8_t rotated[8];
+    for (std::size_t i = 0; i < 8; ++i) rotated[i] = key[(phase + i) & 3];
+    std::uint64_t key64;
+    std::memcpy(&key64, rotated, 8);
+
+    std::size_t i = 0;
+    for (; i + 32 <= length; i += 32) {
+        std::uint64_t w[4];
+        std::memcpy(w, data + i, 32);
+        w[0] ^= key64; w[1] ^= key64; w[2] ^= key64; w[3] ^= key64;
+        std::memcpy(data + i, w, 32);
+    }
+    for (; i + 8 <= length; i += 8) {
+        std::uint64_t w;
+        std::memcpy(&w, data + i, 8);
+        w ^= key64;
+        std::memcpy(data + i, &w, 8);
+    }
+    for (; i < length; ++i) data[i] ^= rotated[i & 7];
+    return (phase + length) & 3;
+}
+
+}  // namespace ws

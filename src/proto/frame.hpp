@@ -1,0 +1,107 @@
+// The WebSocket frame (RFC 6455 §5.2): parsing a header from whatever bytes have arrived,
+// building frames, and masking. No I/O.
+//
+//   0                   1                   2                   3
+//   0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+//  +-+-+-+-+-------+-+-------------+-------------------------------+
+//  |F|R|R|R| opcode|M| Payload len |    Extended payload length    |
+//  |I|S|S|S|  (4)  |A|     (7)     |             (16/64)           |
+//  |N|V|V|V|       |S|             |   (if payload len==126/127)   |
+//  | |1|2|3|       |K|             |                               |
+//  +-+-+-+-+-------+-+-------------+ - - - - - - - - - - - - - - - +
+//  |     Extended payload length continued, if payload len == 127  |
+//  + - - - - - - - - - - - - - - - +-------------------------------+
+//  |                               |Masking-key, if MASK set to 1  |
+//  +-------------------------------+-------------------------------+
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace ws {
+
+enum class Opcode : std::uint8_t {
+    continuation = 0x0,
+    text = 0x1,
+    binary = 0x2,
+    close = 0x8,
+    ping = 0x9,
+    pong = 0xA,
+};
+
+std::string_view opcode_name(std::uint8_t opcode);  // "text", "close", "reserved (0x3)" ...
+inline bool is_control(std::uint8_t opcode) { return (opcode & 0x8) != 0; }
+bool is_known_opcode(std::uint8_t opcode);
+
+// Close codes (RFC 6455 §7.4.1) that this project sends, by name.
+enum class CloseCode : std::uint16_t {
+    normal = 1000,
+    going_away = 1001,
+    protocol_error = 1002,
+    unsupported_data = 1003,
+    no_status = 1005,         // never sent: means "the close frame had no code"
+    abnormal = 1006,          // never sent: means "the TCP connection dropped without a close frame"
+    invalid_payload = 1007,   // e.g. text that is not UTF-8
+    policy_violation = 1008,
+    message_too_big = 1009,
+    internal_error = 1011,
+    try_again_later = 1013,
+};
+std::string_view close_code_name(std::uint16_t code);  // "normal closure", "protocol error" ...
+// May this code appear in a close frame on the wire? (1005, 1006, 1015 and unassigned ones may not.)
+bool is_valid_close_code(std::uint16_t code);
+
+// Which of the three payload length forms a frame used.
+enum class LengthForm : std::uint8_t { seven_bit, sixteen_bit, sixty_four_bit };
+
+struct FrameHeader {
+    bool fin = true;
+    bool rsv1 = false, rsv2 = false, rsv3 = false;
+    std::uint8_t opcode = 0;
+    bool masked = false;
+    std::uint64_t payload_length = 0;
+    std::array<std::uint8_t, 4> mask{};
+    LengthForm length_form = LengthForm::seven_bit;
+    std::size_t header_length = 2;  // 2 to 14 bytes
+};
+
+// Parsing a header from a buffer that may hold less than a header, exactly one, or more.
+struct HeaderParse {
+    enum class Status { need_more, ok, error } status = Status::need_more;
+    FrameHeader header;
+    std::size_t needed = 2;  // need_more: the header is at least this long; ok: header_length
+    std::string_view error;  // error: why
+};
+// Only the format is checked here (the 64-bit length's top bit); the role-dependent rules
+// (masking, RSV bits, opcodes, control frame sizes) are the Receiver's.
+HeaderParse parse_header(std::span<const std::uint8_t> bytes);
+
+// Writes a header for this payload length into `out` (at least 14 bytes); returns its length.
+// The shortest length form is used.
+std::size_t write_header(std::uint8_t* out, bool fin, std::uint8_t opcode, std::uint64_t length,
+                         const std::array<std::uint8_t, 4>* mask);
+
+struct FrameSpec {
+    std::uint8_t opcode = static_cast<std::uint8_t>(Opcode::text);
+    bool fin = true;
+    bool rsv1 = false, rsv2 = false, rsv3 = false;
+    bool masked = false;
+    std::array<std::uint8_t, 4> mask{};
+};
+// A whole frame: header then payload (masked when spec.masked).
+std::string build_frame(const FrameSpec& spec, std::string_view payload);
+// Appends an unmasked frame (as a server sends) to `out`: the fast path used by the servers.
+void append_frame(std::string& out, Opcode opcode, std::string_view payload);
+// The payload of a close frame: the code in network order, then the UTF-8 reason.
+std::string close_payload(std::uint16_t code, std::string_view reason);
+
+// XORs `data` with the key, starting at key byte `phase` (0-3); returns the next phase.
+// Used for masking and unmasking alike. Works a machine word at a time.
+std::size_t apply_mask(std::uint8_t* data, std::size_t length, const std::array<std::uint8_t, 4>& key,
+                       std::size_t phase = 0);
+
+}  // namespace ws

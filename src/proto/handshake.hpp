@@ -1,0 +1,74 @@
+// The opening handshake (RFC 6455 §4): the server's checks of the client's request, the
+// Sec-WebSocket-Accept key, and the responses. No I/O and no printing.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "proto/http.hpp"
+
+namespace ws::handshake {
+
+// RFC 6455 §1.3: the same GUID for every server; it proves the server read the key.
+inline constexpr std::string_view kGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+inline constexpr std::string_view kVersion = "13";
+
+// The checks of RFC 6455 §4.2.1, numbered as the RFC lists them.
+enum class Check {
+    method_and_version = 1,  // GET, HTTP/1.1 or higher
+    host = 2,                // a Host header
+    upgrade = 3,             // Upgrade lists "websocket"
+    connection = 4,          // Connection lists "Upgrade"
+    key = 5,                 // Sec-WebSocket-Key: base64 of 16 bytes, sent once
+    version = 6,             // Sec-WebSocket-Version: 13
+};
+inline constexpr std::array kAllChecks = {Check::method_and_version, Check::host, Check::upgrade,
+                                          Check::connection, Check::key, Check::version};
+
+std::string_view name(Check);       // "no_connection_upgrade"-style name, for logs and tests
+std::string_view describe(Check);   // what the check asks for, in a sentence
+
+struct CheckResult {
+    Check check;
+    bool ok = false;
+    std::string detail;  // what was seen, e.g. `Sec-WebSocket-Version is 8, this server speaks 13`
+};
+
+struct Result {
+    std::vector<CheckResult> checks;     // all six, in order, each evaluated
+    std::string accept;                  // Sec-WebSocket-Accept, when ok
+    std::optional<std::string> protocol; // the subprotocol chosen, if any was offered and known
+    bool ok() const;
+    const CheckResult* first_failure() const;
+    int status() const;                  // 101, or 426 when only the version is wrong, else 400
+};
+
+// Runs every check. `protocols` are the subprotocols this server speaks, in preference order.
+Result check_request(const http::Request&, std::span<const std::string> protocols = {});
+
+// True for a request that asks for a WebSocket at all (an Upgrade header is present);
+// anything else is plain HTTP.
+bool wants_websocket(const http::Request&);
+
+// SHA-1(key + GUID), then base64 (RFC 6455 §4.2.2 item 5.4).
+std::array<std::uint8_t, 20> sha1(std::string_view data);
+std::string base64_encode(std::span<const std::uint8_t> bytes);
+std::optional<std::vector<std::uint8_t>> base64_decode(std::string_view text);
+std::string accept_key(std::string_view client_key);
+
+// "HTTP/1.1 101 Switching Protocols" with Upgrade, Connection and Sec-WebSocket-Accept.
+std::string response_101(const Result&);
+// 400 or 426 with a text body naming the failed check (426 names the version we speak).
+std::string response_refusal(const Result&);
+
+// The client's side (RFC 6455 §4.1): a request for `host`/`path` with this 16-byte nonce.
+std::string client_request(std::string_view host, std::string_view path, std::string_view key,
+                           std::string_view protocol = {});
+std::string client_key(std::span<const std::uint8_t, 16> nonce);
+
+}  // namespace ws::handshake

@@ -1,0 +1,71 @@
+// The options every lesson shares (design §4), declared once with CLI11, and a main() wrapper
+// that turns any exception into one clear line on stderr and a non-zero exit code.
+#pragma once
+
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "print/print.hpp"
+
+namespace ws::lesson {
+
+struct Common {
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 8080;
+    int verbose = 0;
+    std::string color = "auto";
+    bool step = false;
+    bool demo = false;
+    std::optional<std::uint64_t> seed;
+    std::optional<std::string> html_dir;
+};
+
+inline void add_output_options(CLI::App& app, Common& o) {
+    app.add_flag("-v,--verbose", o.verbose, "more detail; repeat (-vv) for even more");
+    app.add_option("--color", o.color, "colour output: auto (only on a terminal, not with NO_COLOR), always, never")
+        ->check(CLI::IsMember({"auto", "always", "never"}))
+        ->capture_default_str();
+    app.add_flag("--step", o.step, "pause between the parts of the lesson (press Enter), for a classroom");
+    app.add_option("--seed", o.seed, "make every random value (keys, masks) from this seed, so all screens match");
+}
+
+inline void add_server_options(CLI::App& app, Common& o) {
+    app.add_option("--host", o.host, "address to listen on")->capture_default_str();
+    app.add_option("--port", o.port, "port to listen on; 0 picks a free one")->capture_default_str();
+    app.add_flag("--demo", o.demo, "run a built-in client against this lesson and print the whole story, then exit");
+}
+
+inline void add_html_dir_option(CLI::App& app, Common& o) {
+    app.add_option("--html-dir", o.html_dir, "serve pages from this folder instead of the built-in copies")
+        ->check(CLI::ExistingDirectory);
+}
+
+inline void apply(const Common& o) {
+    print::set_color(o.color == "always" ? print::ColorMode::always
+                     : o.color == "never" ? print::ColorMode::never
+                                          : print::ColorMode::auto_);
+    print::set_step(o.step);
+}
+
+// Parses the command line and runs `body`; errors become "error: ..." and exit code 1.
+inline int run(CLI::App& app, int argc, char** argv, const std::function<int()>& body) {
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);
+    }
+    try {
+        return body();
+    } catch (const std::exception& e) {
+        print::err(fmt::format("error: {}", e.what()));
+        return 1;
+    }
+}
+
+}  // namespace ws::lesson
