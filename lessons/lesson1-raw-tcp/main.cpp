@@ -1,1 +1,138 @@
-int main(){}
+// Lesson 1: a WebSocket starts life as a plain TCP connection carrying a plain HTTP request.
+// This server accepts connections and prints every byte it receives; it never answers.
+// The new code for this lesson is in src/net/socket.cpp (listen, accept, read with a deadline).
+#include <chrono>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "net/socket.hpp"
+#include "print/print.hpp"
+#include "proto/handshake.hpp"
+#include "server/lesson_cli.hpp"
+#include "server/random.hpp"
+#include "server/threaded_server.hpp"
+
+using namespace ws;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string explanation(std::string_view received) {
+    bool upgrade = received.find("Upgrade: websocket") != std::string_view::npos ||
+                   received.find("upgrade: websocket") != std::string_view::npos;
+    if (!upgrade)
+        return "What you are looking at: an ordinary HTTP request, a browser asking for a page. This\n"
+               "lesson never answers, so the page will not load; lesson 2 serves html/handshake.html.\n";
+    return "What you are looking at: an ordinary HTTP request. \"Upgrade: websocket\" asks to switch\n"
+           "protocols; the Sec-WebSocket-* headers say how. The empty line (␍␊␍␊) ends the request.\n"
+           "This lesson never answers: the page stays in CONNECTING (readyState 0) until the lesson\n"
+           "hangs up, then fires error and close (code 1006, \"abnormal closure\": no close frame).\n";
+}
+
+// Reads whatever arrives and prints it, read by read: one read() is not one message.
+void session(server::ThreadedServer& server, net::Fd fd, const net::Endpoint& peer, int number,
+             std::chrono::milliseconds hang_up_after) {
+    print::out(print::heading(fmt::format("connection #{} from {}", number, peer.str())));
+    std::string received;
+    int reads = 0;
+    bool explained = false;
+    auto idle_since = net::Clock::now();
+    char buffer[16 * 1024];
+    for (;;) {
+        std::size_t n = 0;
+        auto status = net::read_some(fd.get(), buffer, sizeof buffer, n, net::after(100ms));
+        if (status == net::IoStatus::ok) {
+            ++reads;
+            received.append(buffer, n);
+            idle_since = net::Clock::now();
+            print::out(fmt::format("#{} read {}: {} bytes\n{}", number, reads, n, print::hexdump({buffer, n}, 1024)));
+            if (!explained && received.find("\r\n\r\n") != std::string::npos) {
+                print::out(explanation(received));
+                explained = true;
+            }
+            continue;
+        }
+        if (status == net::IoStatus::eof || status == net::IoStatus::error) {
+            print::out(fmt::format("#{} the client closed the connection ({} bytes in {} reads)\n", number,
+                                   received.size(), reads));
+            return;
+        }
+        // A timeout: nothing new. Hang up after a while, or when asked to stop.
+        if (server.stopping() || net::Clock::now() - idle_since >= hang_up_after) {
+            print::out(fmt::format("#{} hanging up after {} ms of silence, without a reply ({} bytes in {} reads)\n",
+                                   number, hang_up_after.count(), received.size(), reads));
+            return;  // the Fd's destructor closes the socket: the client sees the connection end
+        }
+    }
+}
+
+// The built-in "browser": sends Chrome's upgrade request in two writes, then waits for a reply
+// that never comes.
+void demo_client(std::uint16_t port, Random& random) {
+    net::Fd fd = net::connect_to("127.0.0.1", port);
+    std::string request = handshake::browser_request(fmt::format("127.0.0.1:{}", port), "/",
+                                                     handshake::client_key(random.nonce()));
+    // Two writes with a pause: the server sees two reads. TCP delivers a stream of bytes, not
+    // messages; a server must keep reading until the empty line.
+    std::size_t half = request.size() / 2;
+    net::write_all(fd.get(), std::string_view(request).substr(0, half), net::after(2s));
+    std::this_thread::sleep_for(100ms);
+    net::write_all(fd.get(), std::string_view(request).substr(half), net::after(2s));
+
+    char buffer[256];
+    std::size_t n = 0;
+    auto status = net::read_some(fd.get(), buffer, sizeof buffer, n, net::after(5s));
+    print::out(fmt::format(
+        "\nclient: {}\n",
+        status == net::IoStatus::eof ? "the connection ended and not one byte came back. A browser would now fire\n"
+                                       "        onerror, then onclose with code 1006. Lesson 2 sends the answer."
+                                     : "unexpected: the server answered or did not hang up"));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"Lesson 1: a WebSocket connection is a TCP connection first.\n"
+                 "Accepts connections and prints every byte received, as hex and text; never answers."};
+    lesson::Common common;
+    int hang_up_seconds = 10;
+    lesson::add_server_options(app, common);
+    app.add_option("--hang-up-after", hang_up_seconds, "seconds of silence before the lesson hangs up")
+        ->check(CLI::Range(1, 3600))
+        ->capture_default_str();
+    lesson::add_output_options(app, common);
+
+    return lesson::run(app, argc, argv, [&] {
+        lesson::apply(common);
+        // The demo picks a free port unless one is given, so it runs beside a lesson in use.
+        std::uint16_t port = common.demo && app.count("--port") == 0 ? 0 : common.port;
+        server::ThreadedServer server(common.host, port);
+        server::stop_on_signals(server);
+        auto local = server.local();
+        print::out(fmt::format("listening on http://{}/\n", local.str()));
+        auto hang_up = std::chrono::milliseconds(common.demo ? 1000 : hang_up_seconds * 1000);
+
+        auto serve = [&](net::Fd fd, net::Endpoint peer, int number) {
+            session(server, std::move(fd), peer, number, hang_up);
+        };
+        if (!common.demo) {
+            print::out(fmt::format("Open html/handshake.html in a browser (it connects to ws://127.0.0.1:8080),\n"
+                                   "or run: lesson1-raw-tcp --demo\n\n"));
+            server.run(serve);
+            return 0;
+        }
+        print::out("The built-in client sends the request a browser sends for new WebSocket(\"ws://…/\").\n\n");
+        Random random(common.seed);
+        std::thread client([&] {
+            try {
+                demo_client(local.port, random);
+            } catch (const std::exception& e) {
+                print::err(fmt::format("error: demo client: {}", e.what()));
+            }
+        });
+        server.run(serve, 1);
+        client.join();
+        return 0;
+    });
+}

@@ -226,3 +226,24 @@ std::string client_request(std::string_view host, std::string_view path, std::st
 }
 
 }  // namespace ws::handshake
+
+namespace ws::handshake {
+std::string browser_request(std::string_view host, std::string_view path, std::string_view key) {
+    std::string h(host), k(key);
+    return "GET " + std::string(path) + " HTTP/1.1\r\n"
+           "Host: " + h + "\r\n"
+           "Connection: Upgrade\r\n"
+           "Pragma: no-cache\r\n"
+           "Cache-Control: no-cache\r\n"
+           "User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+           "Chrome/120.0.0.0 Safari/537.36\r\n"
+           "Upgrade: websocket\r\n"
+           "Origin: http://" + h + "\r\n"
+           "Sec-WebSocket-Version: 13\r\n"
+           "Accept-Encoding: gzip, deflate, br\r\n"
+           "Accept-Language: en-US,en;q=0.9\r\n"
+           "Sec-WebSocket-Key: " + k + "\r\n"
+           "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
+           "\r\n";
+}
+}  // namespace ws::handshake

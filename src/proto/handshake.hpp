@@ -72,3 +72,9 @@ std::string client_request(std::string_view host, std::string_view path, std::st
 std::string client_key(std::span<const std::uint8_t, 16> nonce);
 
 }  // namespace ws::handshake
+
+namespace ws::handshake {
+// What Chrome sends for `new WebSocket("ws://HOST/")`, byte for byte apart from the key:
+// the lessons' built-in "browser" uses it so a class sees a real request without a browser.
+std::string browser_request(std::string_view host, std::string_view path, std::string_view key);
+}  // namespace ws::handshake

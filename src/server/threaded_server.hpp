@@ -1,0 +1,36 @@
+// The simplest server that can talk to several clients: one thread per connection, blocking
+// reads with deadlines. Lessons 1 and 2 use it because it reads top to bottom; lesson 4 and 5
+// replace it with the epoll loop of src/server/ws_server.hpp, which scales to thousands.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "net/socket.hpp"
+
+namespace ws::server {
+
+class ThreadedServer {
+public:
+    ThreadedServer(const std::string& host, std::uint16_t port);
+    net::Endpoint local() const { return listener_.local(); }
+
+    using Session = std::function<void(net::Fd, net::Endpoint peer, int connection_number)>;
+    // Runs `session` on its own thread for each client until stop(), or until `max_connections`
+    // clients have come and gone (for --demo); waits for every session before returning.
+    void run(const Session& session, int max_connections = -1);
+    // Safe from a signal handler. Sessions should check stopping() between reads.
+    void stop() { stopping_ = true; }
+    bool stopping() const { return stopping_; }
+
+private:
+    net::Listener listener_;
+    std::atomic<bool> stopping_{false};
+};
+
+// Ctrl-C and SIGTERM call server.stop(); SIGPIPE is ignored.
+void stop_on_signals(ThreadedServer&);
+
+}  // namespace ws::server
