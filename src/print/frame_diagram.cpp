@@ -10,10 +10,11 @@ namespace {
 // A field of `bits` bits drawn between bars takes 2*bits-1 characters.
 std::string field(std::string_view content, int bits) {
     std::size_t width = static_cast<std::size_t>(2 * bits - 1);
-    std::string s(content);
-    if (s.size() > width) s.resize(width);
-    std::size_t left = (width - s.size()) / 2;
-    return std::string(left, ' ') + s + std::string(width - s.size() - left, ' ');
+    std::size_t chars = 0;  // terminal columns: one per code point ("…" is three bytes, one column)
+    for (char c : content) chars += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+    if (chars > width) return std::string(content.substr(0, width));
+    std::size_t left = (width - chars) / 2;
+    return std::string(left, ' ') + std::string(content) + std::string(width - chars - left, ' ');
 }
 
 std::string bits_of(unsigned value, int count) {
@@ -121,6 +122,96 @@ std::string unmask_steps(std::string_view masked, const std::array<std::uint8_t,
     }
     if (n < masked.size()) s += fmt::format("\n  … and {} more bytes the same way", masked.size() - n);
     return s + "\n";
+}
+
+}  // namespace ws::print
+
+#include "proto/receiver.hpp"
+
+namespace ws::print {
+namespace {
+
+std::string verdict(const Event& e, const FrameHeader& h, Role role) {
+    std::string from = role == Role::server ? "from a client" : "from a server";
+    switch (e.kind) {
+        case Event::Kind::message:
+            return fmt::format("the message is complete ({} {}) — deliver {}{}", e.type == Opcode::text ? "text" : "binary",
+                               from, printable(e.payload, 40),
+                               h.opcode == 0 ? " (the fragments joined)" : "");
+        case Event::Kind::need_more:
+            return h.opcode == 0 ? "a middle fragment — keep it and wait for the frame with FIN set"
+                                 : "the first fragment of a message (FIN is 0) — keep it and wait for continuation frames";
+        case Event::Kind::ping: return "a ping — answer with a pong carrying the same payload";
+        case Event::Kind::pong: return "a pong — note that the peer is alive (an unsolicited pong is ignored)";
+        case Event::Kind::close:
+            return e.code == 1005 ? "a close without a code — answer with a close frame, then close TCP"
+                                  : fmt::format("close with code {} ({}) — answer with a close frame, then close TCP",
+                                                e.code, close_code_name(e.code));
+        case Event::Kind::fail:
+            return paint(fmt::format("{} — fail the connection with close code {} ({})", e.reason, e.code,
+                                     close_code_name(e.code)), Style::red);
+    }
+    return "";
+}
+
+}  // namespace
+
+std::string explain_frames(std::string_view input, bool show_unmask_steps) {
+    std::string s;
+    std::string bytes(input);  // the receiver unmasks in place; keep the original for display
+    if (bytes.empty()) return "no bytes given\n";
+    Role role = (static_cast<unsigned char>(bytes.size() > 1 ? bytes[1] : 0) & 0x80) ? Role::server : Role::client;
+    Receiver receiver(role, ReceiverLimits{UINT64_MAX >> 1});
+    std::size_t offset = 0;
+    int number = 0;
+    while (offset < bytes.size()) {
+        ++number;
+        std::string_view rest = std::string_view(input).substr(offset);
+        HeaderParse hp = parse_header(std::span(reinterpret_cast<const std::uint8_t*>(rest.data()), rest.size()));
+        s += heading(fmt::format("frame {} ({} bytes from offset {})", number, rest.size(), offset));
+        if (hp.status == HeaderParse::Status::need_more) {
+            s += fmt::format("incomplete: the header needs {} bytes and only {} are here — a receiver waits for more\n",
+                             hp.needed, rest.size());
+            break;
+        }
+        const FrameHeader& h = hp.header;
+        s += frame_diagram(h, rest.substr(0, h.header_length));
+        s += frame_fields(h);
+        if (hp.status == HeaderParse::Status::error) {
+            s += paint(fmt::format("receiver: {} — fail the connection with close code 1002\n", hp.error), Style::red);
+            break;
+        }
+        std::uint64_t available = rest.size() - h.header_length;
+        if (available < h.payload_length) {
+            s += fmt::format("incomplete: the payload is {} bytes and only {} are here — a receiver waits for more\n",
+                             h.payload_length, available);
+            break;
+        }
+        auto length = static_cast<std::size_t>(h.payload_length);
+        std::string payload(rest.substr(h.header_length, length));
+        if (h.masked) {
+            s += fmt::format("{:<20}{}\n", "payload (masked)", printable(payload, 48));
+            std::string plain = payload;
+            apply_mask(reinterpret_cast<std::uint8_t*>(plain.data()), plain.size(), h.mask);
+            if (show_unmask_steps) s += "unmask: byte i XOR key[i mod 4]" + unmask_steps(payload, h.mask);
+            payload = plain;
+        }
+        if (h.opcode == static_cast<std::uint8_t>(Opcode::close) && payload.size() >= 2) {
+            auto code = static_cast<std::uint16_t>((static_cast<unsigned char>(payload[0]) << 8) | static_cast<unsigned char>(payload[1]));
+            s += fmt::format("{:<20}{} ({})\n{:<20}{}\n", "close code", code, close_code_name(code),
+                             "close reason", printable(std::string_view(payload).substr(2)));
+        } else {
+            s += fmt::format("{:<20}{}\n", is_valid_utf8(payload) ? "payload (text)" : "payload (bytes)", printable(payload, 60));
+        }
+
+        std::size_t consumed = 0;
+        std::size_t frame_length = h.header_length + length;
+        Event e = receiver.next(std::span(reinterpret_cast<std::uint8_t*>(bytes.data() + offset), frame_length), consumed);
+        s += "receiver: " + verdict(e, h, role) + "\n";
+        offset += frame_length;
+        if (e.kind == Event::Kind::fail) break;
+    }
+    return s;
 }
 
 }  // namespace ws::print

@@ -20,3 +20,11 @@ std::string unmask_steps(std::string_view masked, const std::array<std::uint8_t,
 std::string_view length_form_name(LengthForm);
 
 }  // namespace ws::print
+
+namespace ws::print {
+// Everything lesson 4 says about a run of frames: for each, the diagram, the fields, the
+// payload masked and unmasked, and what a receiver must do with it (decided by the real
+// Receiver, so the lesson and the servers never disagree). Frames that arrive masked are
+// judged as a server judges a client's; unmasked ones as a client judges a server's.
+std::string explain_frames(std::string_view bytes, bool show_unmask_steps = true);
+}  // namespace ws::print
