@@ -1,1 +1,155 @@
-int main(){}
+// Lesson 5: the chat room. One port serves the page over HTTP and upgrades /ws to a WebSocket;
+// one thread and an epoll loop serve every client; LOGIN, CHAT and LOGOUT reach everyone.
+// The new code for this lesson is in src/server/chat_room.cpp (the room), src/proto/chat.cpp
+// (the JSON messages) and src/server/ws_server.cpp (the event loop, queues and keep-alive).
+#include <thread>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "net/socket.hpp"
+#include "print/print.hpp"
+#include "proto/chat.hpp"
+#include "server/chat_room.hpp"
+#include "server/client.hpp"
+#include "server/lesson_cli.hpp"
+#include "server/random.hpp"
+#include "server/ws_server.hpp"
+
+using namespace ws;
+using namespace std::chrono_literals;
+
+namespace {
+
+// A bot is a real WebSocket client (src/server/client.cpp) with a name.
+struct Bot {
+    std::string name;
+    Client client;
+};
+
+// What a bot's page would show for one message from the server.
+std::string as_screen_line(const ClientMessage& m) {
+    if (m.kind == Event::Kind::close)
+        return fmt::format("connection closed: {} ({}) {}", m.code, close_code_name(m.code), print::printable(m.reason));
+    if (m.kind != Event::Kind::message) return "(nothing arrived)";
+    auto j = nlohmann::json::parse(m.payload, nullptr, false);
+    if (j.is_discarded()) return "(not JSON) " + m.payload;
+    std::string type = j.value("type", "?");
+    if (type == "USERS") return "in the room: " + j["users"].dump();
+    if (type == "CHAT") return fmt::format("{}: {}", j.value("sender", "?"), j.value("message", ""));
+    if (type == "ERROR") return print::paint(fmt::format("error: {}", j.value("message", "")), print::Style::red);
+    return fmt::format("system: {}", j.value("message", ""));
+}
+
+void expect(Bot& bot, int count) {
+    for (int i = 0; i < count; ++i)
+        print::out(fmt::format("  {:<6} sees  {}\n", bot.name, as_screen_line(bot.client.receive(5s))));
+}
+
+void say(const std::string& what) { print::out(print::paint(what, print::Style::bold) + "\n"); }
+
+int demo(server::Server& srv, Random& random) {
+    std::uint16_t port = srv.local().port;
+    auto join = [&](const std::string& name) { return Bot{name, Client("127.0.0.1", port, "/ws", random)}; };
+
+    say("alice connects and logs in");
+    Bot alice = join("alice");
+    alice.client.send_text(chat::client_login_json("alice"));
+    expect(alice, 2);  // USERS, then her own LOGIN
+
+    say("bob connects and logs in");
+    Bot bob = join("bob");
+    bob.client.send_text(chat::client_login_json("bob"));
+    expect(bob, 2);
+    expect(alice, 1);
+
+    say("a third bot tries the name \"alice\", which is taken, then logs in as carol");
+    Bot carol = join("carol");
+    carol.client.send_text(chat::client_login_json("alice"));
+    expect(carol, 1);
+    carol.client.send_text(chat::client_login_json("carol"));
+    expect(carol, 2);
+    expect(alice, 1);
+    expect(bob, 1);
+
+    say("alice says hello; everyone, alice too, gets the message");
+    alice.client.send_text(chat::client_chat_json("hello, room!"));
+    for (Bot* b : {&alice, &bob, &carol}) expect(*b, 1);
+    say("bob answers");
+    bob.client.send_text(chat::client_chat_json("hi alice 👋"));
+    for (Bot* b : {&alice, &bob, &carol}) expect(*b, 1);
+
+    say("carol leaves (close 1000); the others see her go");
+    auto reply = carol.client.close(1000, "bye");
+    print::out(fmt::format("  carol  sees  the server's close reply: {} ({})\n", reply.code, close_code_name(reply.code)));
+    expect(alice, 1);
+    expect(bob, 1);
+
+    say("the server shuts down (as on Ctrl-C): every client gets close 1001");
+    srv.stop();
+    expect(alice, 1);
+    expect(bob, 1);
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"Lesson 5: a chat room. Serves html/chatroom.html and upgrades /ws on one port;\n"
+                 "one thread, an epoll loop, every message to everyone in order. Open it in two tabs."};
+    lesson::Common common;
+    server::Options options;
+    options.index_page = "chatroom.html";
+    options.ws_path = "/ws";
+    options.limits.max_message = 64 * 1024;
+    options.max_backlog = 1024 * 1024;
+    chat::Limits chat_limits;
+    double ping_seconds = 30;
+    lesson::add_server_options(app, common);
+    lesson::add_html_dir_option(app, common);
+    app.add_option("--ping-interval", ping_seconds, "seconds of silence before a keep-alive ping; no pong in as long again: dropped (0: off)")
+        ->check(CLI::Range(0.0, 86400.0))
+        ->capture_default_str();
+    app.add_option("--max-backlog", options.max_backlog, "bytes queued for a client before it is closed as too slow (1013)")->capture_default_str();
+    app.add_option("--max-frame-message", options.limits.max_message, "largest WebSocket message, in bytes (1009 above)")->capture_default_str();
+    app.add_option("--max-chat-message", chat_limits.max_message_bytes, "longest chat message, in bytes (an ERROR above)")->capture_default_str();
+    app.add_option("--max-name", chat_limits.max_name_chars, "longest name, in characters")->capture_default_str();
+    lesson::add_output_options(app, common);
+
+    return lesson::run(app, argc, argv, [&]() -> int {
+        lesson::apply(common);
+        options.host = common.host;
+        options.port = common.demo && app.count("--port") == 0 ? 0 : common.port;
+        options.html_dir = common.html_dir;
+        options.ping_interval = std::chrono::milliseconds(static_cast<long long>(ping_seconds * 1000));
+        options.log_connections = common.verbose >= 1;
+        options.log_frames = common.verbose >= 2 ? server::FrameLog::summary : server::FrameLog::none;
+        std::uint64_t files = net::raise_open_file_limit();
+
+        server::ChatRoom room(chat_limits);
+        server::Server srv(options, room);
+        server::stop_on_signals(srv);
+        print::out(fmt::format("listening on http://{}/\n", srv.local().str()));
+        if (!common.demo) {
+            print::out(fmt::format("Open http://{}/?name=alice and http://{}/?name=bob in two browser tabs.\n"
+                                   "(up to about {} clients at once: the open-file limit; Ctrl-C closes every client with 1001)\n",
+                                   srv.local().str(), srv.local().str(), files > 16 ? files - 16 : files));
+            srv.run();
+            print::out("stopped: every client was sent close 1001 (going away)\n");
+            return 0;
+        }
+        print::out("Three built-in bots chat through the real server; each line is what a bot's page would show.\n\n");
+        std::thread loop([&] { srv.run(); });
+        Random random(common.seed);
+        int rc = 1;
+        try {
+            rc = demo(srv, random);
+        } catch (...) {
+            srv.stop();
+            loop.join();
+            throw;
+        }
+        loop.join();
+        return rc;
+    });
+}

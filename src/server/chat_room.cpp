@@ -43,7 +43,7 @@ void ChatRoom::on_message(Server& server, Connection& c, Opcode type, std::strin
             return;
         case chat::ClientMessage::Kind::logout:
             if (me == names_.end()) return reply_error(server, c, "not logged in");
-            leave(server, c);
+            leave(server, c, true);
             return;
     }
 }
@@ -61,7 +61,7 @@ void ChatRoom::login(Server& server, Connection& c, const std::string& name) {
     server.broadcast(members_, Opcode::text, chat::login_json(name));
 }
 
-void ChatRoom::leave(Server& server, Connection& c) {
+void ChatRoom::leave(Server& server, Connection& c, bool announce) {
     auto me = names_.find(&c);
     if (me == names_.end()) return;
     std::string name = me->second;
@@ -69,9 +69,12 @@ void ChatRoom::leave(Server& server, Connection& c) {
     taken_.erase(name);
     members_.erase(std::find(members_.begin(), members_.end(), &c));
     server.log(c, fmt::format("LOGOUT {} · {}", name, room_summary()));
-    server.broadcast(members_, Opcode::text, chat::logout_json(name));
+    if (announce) server.broadcast(members_, Opcode::text, chat::logout_json(name));
 }
 
-void ChatRoom::on_close(Server& server, Connection& c, std::uint16_t, std::string_view) { leave(server, c); }
+void ChatRoom::on_close(Server& server, Connection& c, std::uint16_t, std::string_view) {
+    // When the server shuts down everyone leaves at once: no LOGOUT for each to each.
+    leave(server, c, !server.shutting_down());
+}
 
 }  // namespace ws::server

@@ -23,7 +23,7 @@ public:
 
 private:
     void login(Server&, Connection&, const std::string& name);
-    void leave(Server&, Connection&);
+    void leave(Server&, Connection&, bool announce);
     void reply_error(Server&, Connection&, std::string_view message);
     std::string room_summary() const;
 

@@ -105,6 +105,7 @@ public:
     void close(Connection&, std::uint16_t code, std::string_view reason);
 
     std::size_t connection_count() const { return connections_.size(); }
+    bool shutting_down() const { return shutting_down_; }
     void log(const Connection&, std::string_view text) const;  // "#3 text", when -v
 
 private:
