@@ -183,6 +183,13 @@ std::string explain_frames(std::string_view input, bool show_unmask_steps) {
         }
         std::uint64_t available = rest.size() - h.header_length;
         if (available < h.payload_length) {
+            // The header alone may already break a rule (a long control frame, a huge length).
+            std::size_t consumed = 0;
+            Event e = receiver.next(std::span(reinterpret_cast<std::uint8_t*>(bytes.data() + offset), rest.size()), consumed);
+            if (e.kind == Event::Kind::fail) {
+                s += "receiver: " + verdict(e, h, role) + "\n";
+                break;
+            }
             s += fmt::format("incomplete: the payload is {} bytes and only {} are here — a receiver waits for more\n",
                              h.payload_length, available);
             break;
