@@ -1,0 +1,110 @@
+// A real browser against the real lessons: Debian's chromium, driven by playwright-core.
+// Run by CTest; WS_BIN names the folder with the lesson binaries.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+const BIN = process.env.WS_BIN ?? path.resolve(import.meta.dirname, '../../build/bin');
+const CHROMIUM = process.env.WS_CHROMIUM ?? '/usr/bin/chromium';
+let browser;
+
+// Starts a lesson with --port 0 and resolves with its URL once it prints `listening on ...`.
+async function startLesson(name, ...args) {
+  const proc = spawn(path.join(BIN, name), [...args, '--port', '0', '--color', 'never'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  const url = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} did not start: ${output}`)), 10000);
+    proc.stdout.on('data', (chunk) => {
+      output += chunk;
+      const m = output.match(/^listening on (http:\/\/[^ ]+\/)\n/);
+      if (m) { clearTimeout(timer); resolve(m[1]); }
+    });
+    proc.on('exit', (code) => reject(new Error(`${name} exited with ${code}: ${output}`)));
+  });
+  proc.stdout.resume();
+  return { proc, url, output: () => output };
+}
+
+async function stopLesson(lesson) {
+  lesson.proc.kill('SIGTERM');
+  const [code] = await once(lesson.proc, 'exit');
+  return code;
+}
+
+before(async () => {
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+           '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => { await browser?.close(); });
+
+test('lesson 2: the browser fires onopen after the 101', async () => {
+  const lesson = await startLesson('lesson2-handshake');
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  await page.goto(lesson.url);
+  await page.locator('#log .open').waitFor({ timeout: 10000 });
+  assert.equal(await page.locator('#state').textContent(), '1 OPEN');
+  await page.close();
+  assert.deepEqual(errors, []);  // not even a favicon 404
+  assert.equal(await stopLesson(lesson), 0);
+});
+
+test('lesson 2 with --mistake bad-accept: the browser refuses the handshake', async () => {
+  const lesson = await startLesson('lesson2-handshake', '--mistake', 'bad-accept');
+  const page = await browser.newPage();
+  await page.goto(lesson.url);
+  await page.locator('#log .close').waitFor({ timeout: 10000 });
+  const closeLine = await page.locator('#log .close').first().textContent();
+  assert.match(closeLine, /code 1006/);
+  assert.equal(await page.locator('#log .open').count(), 0);
+  await page.close();
+  assert.equal(await stopLesson(lesson), 0);
+});
+
+test('lesson 4: the framing page gets every size echoed intact', async () => {
+  const lesson = await startLesson('lesson4-framing', 'serve');
+  const page = await browser.newPage();
+  await page.goto(lesson.url);
+  await page.locator('#log .ok').first().waitFor({ timeout: 10000 });  // open
+  for (const button of await page.locator('button[data-kind]').all()) await button.click();
+  await page.waitForFunction(() => document.querySelectorAll('#log .ok').length >= 7, null, { timeout: 10000 });
+  const text = await page.locator('#log').textContent();
+  assert.equal((text.match(/✓ identical/g) ?? []).length, 6);
+  assert.doesNotMatch(text, /differs/);
+  await page.close();
+  assert.equal(await stopLesson(lesson), 0);
+});
+
+test('lesson 5: two tabs chat and each sees the other', async () => {
+  const lesson = await startLesson('lesson5-chat');
+  const alice = await browser.newPage();
+  const bob = await browser.newPage();
+  await alice.goto(`${lesson.url}?name=alice`);
+  await alice.locator('#content .login').first().waitFor();
+  await bob.goto(`${lesson.url}?name=bob`);
+  await alice.getByText('system: bob joined the chat').waitFor({ timeout: 10000 });
+
+  await alice.fill('#ipt', 'hello bob <b>not bold</b>');
+  await alice.press('#ipt', 'Enter');
+  await bob.getByText('alice: hello bob <b>not bold</b>').waitFor({ timeout: 10000 });
+  await alice.getByText('me: hello bob <b>not bold</b>').waitFor({ timeout: 10000 });
+  assert.equal(await bob.locator('#content b').count(), 0);  // text, never HTML
+
+  await bob.fill('#ipt', 'hi alice');
+  await bob.click('#send');
+  await alice.getByText('bob: hi alice').waitFor({ timeout: 10000 });
+  assert.match(await alice.locator('#userlist').textContent(), /bob/);
+
+  await bob.close();
+  await alice.getByText('system: bob left the chat').waitFor({ timeout: 10000 });
+  await alice.close();
+  assert.equal(await stopLesson(lesson), 0);
+});
