@@ -42,6 +42,6 @@ if (( want_browser )); then
     here="$(cd "$(dirname "$0")/.." && pwd)"
     if [[ ! -d "$here/tests/browser/node_modules/playwright-core" ]]; then
         echo "installing playwright-core (npm; it drives Debian's chromium, downloads no browser)"
-        (cd "$here/tests/browser" && npm install --no-audit --no-fund --silent)
+        (cd "$here/tests/browser" && npm install --no-audit --no-fund --no-package-lock --silent)
     fi
 fi
