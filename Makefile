@@ -21,8 +21,9 @@ deps:
 tour: all
 	@scripts/tour.sh $(BUILD)/bin
 
-test: all
+test:
 	@scripts/install-deps.sh --browser
+	@$(MAKE) --no-print-directory all
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 asan: deps

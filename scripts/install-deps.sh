@@ -41,7 +41,12 @@ fi
 if (( want_browser )); then
     here="$(cd "$(dirname "$0")/.." && pwd)"
     if [[ ! -d "$here/tests/browser/node_modules/playwright-core" ]]; then
-        echo "installing playwright-core (npm; it drives Debian's chromium, downloads no browser)"
-        (cd "$here/tests/browser" && npm install --no-audit --no-fund --no-package-lock --silent)
+        # playwright-core drives Debian's chromium; it downloads no browser. Its current
+        # releases need Node.js 20; Debian 12's own Node.js is 18, which 1.49 still supports.
+        node_major="$(node -p 'process.versions.node.split(".")[0]')"
+        version=1.65.1
+        (( node_major < 20 )) && version=1.49.1
+        echo "installing playwright-core@$version (npm)"
+        (cd "$here/tests/browser" && npm install --no-audit --no-fund --no-package-lock --no-save --silent "playwright-core@$version")
     fi
 fi

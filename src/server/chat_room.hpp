@@ -14,7 +14,7 @@ namespace ws::server {
 
 class ChatRoom : public Handler {
 public:
-    explicit ChatRoom(chat::Limits limits = {}, bool log_events = false) : limits_(limits), log_(log_events) {}
+    explicit ChatRoom(chat::Limits limits = {}) : limits_(limits) {}
 
     void on_message(Server&, Connection&, Opcode, std::string_view payload) override;
     void on_close(Server&, Connection&, std::uint16_t code, std::string_view reason) override;
@@ -28,7 +28,6 @@ private:
     std::string room_summary() const;
 
     chat::Limits limits_;
-    bool log_;
     std::unordered_map<const Connection*, std::string> names_;  // who is logged in, and as whom
     std::unordered_set<std::string> taken_;                      // names in use
     std::vector<Connection*> members_;                           // in order of joining: who hears a broadcast

@@ -5,9 +5,10 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
-const BIN = process.env.WS_BIN ?? path.resolve(import.meta.dirname, '../../build/bin');
+const BIN = process.env.WS_BIN ?? path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../build/bin');
 const CHROMIUM = process.env.WS_CHROMIUM ?? '/usr/bin/chromium';
 let browser;
 

@@ -76,8 +76,12 @@ class Lesson:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+        errors = self.proc.stderr.read().decode("utf-8", "replace")
         self.proc.stdout.close()
         self.proc.stderr.close()
+        # Under `make asan` a sanitizer report is a failure even if every answer was right.
+        if "Sanitizer" in errors or "runtime error" in errors:
+            raise AssertionError(f"the server reported a sanitizer error:\n{errors}")
 
 
 def run(name, *args, timeout=60, input=None):
