@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <stdexcept>
 #include <system_error>
 
 namespace ws::net {
@@ -74,8 +75,7 @@ AddrInfo resolve(const std::string& host, std::uint16_t port, bool passive) {
     std::string service = std::to_string(port);
     int rc = getaddrinfo(host.c_str(), service.c_str(), &hints, &ai.list);
     if (rc != 0)
-        throw std::system_error(EINVAL, std::generic_category(),
-                                "cannot resolve " + host + ": " + gai_strerror(rc));
+        throw std::runtime_error("cannot resolve " + host + ": " + gai_strerror(rc));
     return ai;
 }
 
@@ -115,7 +115,8 @@ Listener::Listener(const std::string& host, std::uint16_t port, bool non_blockin
     std::string hint = last_error == EADDRINUSE ? " — is another lesson still running? try --port 0"
                        : last_error == EACCES   ? " — ports below 1024 need root; try --port 8080"
                                                 : "";
-    throw sys_error(last_error, "cannot listen on " + where + ": " + std::strerror(last_error) + hint);
+    // A sentence of our own: std::system_error would append the errno text a second time.
+    throw std::runtime_error("cannot listen on " + where + ": " + std::strerror(last_error) + hint);
 }
 
 Fd Listener::accept(Endpoint* peer) const {
@@ -148,8 +149,8 @@ Fd connect_to(const std::string& host, std::uint16_t port) {
         }
         last_error = errno;
     }
-    throw sys_error(last_error, "cannot connect to " + host + ":" + std::to_string(port) + ": " +
-                                    std::strerror(last_error) + " — is the server running?");
+    throw std::runtime_error("cannot connect to " + host + ":" + std::to_string(port) + ": " +
+                             std::strerror(last_error) + " — is the server running?");
 }
 
 Endpoint peer_of(int fd) {

@@ -19,6 +19,7 @@ namespace {
 constexpr std::uint64_t kListenerTag = 0;
 constexpr std::uint64_t kWakerTag = 1;
 constexpr auto kTick = std::chrono::milliseconds(100);
+constexpr auto kReleaseAfter = std::chrono::seconds(1);
 
 std::uint64_t tag_of(Connection& c) { return reinterpret_cast<std::uintptr_t>(&c); }
 
@@ -370,7 +371,9 @@ void Server::flush(Connection& c) {
         return;
     }
     if (c.out_sent == c.out.size()) {
-        std::string().swap(c.out);  // nothing waits: give the memory back
+        // Keep the capacity while the client is busy (allocating and faulting in fresh pages for
+        // every large message costs more than the copy); check_timers gives it back once idle.
+        c.out.clear();
         c.out_sent = 0;
         if (c.state == Connection::State::draining && !c.write_shut) {
             ::shutdown(c.fd.get(), SHUT_WR);
@@ -423,6 +426,8 @@ void Server::check_timers() {
                 if (now >= c.deadline) kill(c, "closed (the client did not finish the close in time)");
                 break;
             case Connection::State::open:
+                // An idle connection holds no buffers: memory per idle client stays small.
+                if (c.out.empty() && c.out.capacity() > 0 && now - c.last_seen >= kReleaseAfter) std::string().swap(c.out);
                 if (options_.ping_interval.count() <= 0) break;
                 if (c.ping_outstanding && now >= c.deadline) {
                     log(c, "no pong in time");

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# `make bench`: the protocol core's speed (Google Benchmark), then the servers under load from
+# ws_load (bench/ws_load.cpp): echo, chat broadcast, and memory per idle connection.
+set -euo pipefail
+bin="${1:-build/bin}"
+seconds="${BENCH_SECONDS:-5}"
+
+if [[ -x "$bin/bench_proto" ]]; then
+    echo "== protocol core (bytes_per_second: compare each with BM_Memcpy of the same size)"
+    "$bin/bench_proto" --benchmark_min_time=0.2
+else
+    echo "bench_proto was not built: install libbenchmark-dev"
+fi
+
+# Starts a server on a free port; sets $server_pid and $server_port.
+start() {
+    local out; out="$(mktemp)"
+    "$bin/$1" "${@:2}" --port 0 --color never > "$out" &
+    server_pid=$!
+    for _ in $(seq 50); do
+        if grep -q '^listening on' "$out"; then break; fi
+        sleep 0.1
+    done
+    server_port="$(sed -n 's|^listening on http://.*:\([0-9]*\)/$|\1|p' "$out" | head -1)"
+    rm -f "$out"
+}
+stop() { kill -TERM "$server_pid"; wait "$server_pid" || true; }
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+echo
+echo "== lesson4-framing serve: echo"
+start lesson4-framing serve
+"$bin/ws_load" --port "$server_port" echo --connections 64 --inflight 16 --size 32 --seconds "$seconds"
+"$bin/ws_load" --port "$server_port" echo --connections 8 --inflight 4 --size 65536 --seconds "$seconds"
+stop
+start lesson4-framing serve
+"$bin/ws_load" --port "$server_port" idle --connections 10000 --pid "$server_pid" --path /
+stop
+
+echo
+echo "== lesson5-chat: broadcast"
+start lesson5-chat
+"$bin/ws_load" --port "$server_port" chat --receivers 1000 --inflight 16 --size 64 --seconds "$seconds"
+stop
+start lesson5-chat
+"$bin/ws_load" --port "$server_port" idle --connections 10000 --pid "$server_pid" --path /ws
+stop
