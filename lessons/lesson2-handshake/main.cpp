@@ -204,12 +204,14 @@ void demo_client(std::uint16_t port, Random& random) {
         client.close(1000, "demo done");
     }
     std::this_thread::sleep_for(100ms);
+    print::pause();
     print::out("\nclient: now a request from an old client that speaks version 8\n");
     std::string old = handshake::browser_request(host, "/", handshake::client_key(random.nonce()));
     old.replace(old.find("Version: 13"), 11, "Version: 8");
     print::out(fmt::format("client: got \"{}\" → onerror, onclose 1006\n", exchange(old)));
 
     std::this_thread::sleep_for(100ms);
+    print::pause();
     print::out("\nclient: now a request with no Sec-WebSocket-Key\n");
     std::string no_key = handshake::browser_request(host, "/", "x");
     no_key.erase(no_key.find("Sec-WebSocket-Key"), std::string_view("Sec-WebSocket-Key: x\r\n").size());

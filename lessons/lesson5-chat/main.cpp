@@ -46,7 +46,10 @@ void expect(Bot& bot, int count) {
         print::out(fmt::format("  {:<6} sees  {}\n", bot.name, as_screen_line(bot.client.receive(5s))));
 }
 
-void say(const std::string& what) { print::out(print::paint(what, print::Style::bold) + "\n"); }
+void say(const std::string& what) {
+    print::pause();
+    print::out(print::paint(what, print::Style::bold) + "\n");
+}
 
 int demo(server::Server& srv, Random& random) {
     std::uint16_t port = srv.local().port;
