@@ -124,15 +124,6 @@ int main(int argc, char** argv) {
         }
         print::out("The built-in client sends the request a browser sends for new WebSocket(\"ws://…/\").\n\n");
         Random random(common.seed);
-        std::thread client([&] {
-            try {
-                demo_client(local.port, random);
-            } catch (const std::exception& e) {
-                print::err(fmt::format("error: demo client: {}", e.what()));
-            }
-        });
-        server.run(serve, 1);
-        client.join();
-        return 0;
+        return server.run_demo(serve, 1, [&] { demo_client(local.port, random); });
     });
 }

@@ -259,15 +259,6 @@ int main(int argc, char** argv) {
             return 0;
         }
         Random random(common.seed);
-        std::thread client([&] {
-            try {
-                demo_client(local.port, random);
-            } catch (const std::exception& e) {
-                print::err(fmt::format("error: demo client: {}", e.what()));
-            }
-        });
-        server.run(serve, 3);
-        client.join();
-        return 0;
+        return server.run_demo(serve, 3, [&] { demo_client(local.port, random); });
     });
 }

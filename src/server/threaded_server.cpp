@@ -1,8 +1,11 @@
 #include "server/threaded_server.hpp"
 
+#include "net/signals.hpp"
+#include "print/print.hpp"
+
 #include <poll.h>
 
-#include <csignal>
+#include <fmt/format.h>
 #include <thread>
 #include <vector>
 
@@ -26,21 +29,26 @@ void ThreadedServer::run(const Session& session, int max_connections) {
     for (auto& t : threads) t.join();
 }
 
-namespace {
-std::atomic<ThreadedServer*> g_server{nullptr};
-extern "C" void on_stop_signal(int) {
-    if (auto* s = g_server.load()) s->stop();
-}
-}  // namespace
-
 void stop_on_signals(ThreadedServer& server) {
-    g_server = &server;
-    struct sigaction sa {};
-    sa.sa_handler = on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    ::sigaction(SIGINT, &sa, nullptr);
-    ::sigaction(SIGTERM, &sa, nullptr);
-    std::signal(SIGPIPE, SIG_IGN);
+    static ThreadedServer* target = nullptr;
+    target = &server;
+    net::call_on_stop_signals([] { target->stop(); });
+}
+
+int ThreadedServer::run_demo(const Session& session, int connections, const std::function<void()>& client) {
+    bool failed = false;
+    std::thread thread([&] {
+        try {
+            client();
+        } catch (const std::exception& e) {
+            print::err(fmt::format("error: demo client: {}", e.what()));
+            failed = true;
+            stop();  // the server would otherwise wait for connections that never come
+        }
+    });
+    run(session, connections);
+    thread.join();
+    return failed ? 1 : 0;
 }
 
 }  // namespace ws::server

@@ -21,6 +21,9 @@ public:
     // Runs `session` on its own thread for each client until stop(), or until `max_connections`
     // clients have come and gone (for --demo); waits for every session before returning.
     void run(const Session& session, int max_connections = -1);
+    // For --demo: runs `client` on its own thread against this server while serving
+    // `connections` clients. Returns 0, or 1 when the client failed (its error printed).
+    int run_demo(const Session& session, int connections, const std::function<void()>& client);
     // Safe from a signal handler. Sessions should check stopping() between reads.
     void stop() { stopping_ = true; }
     bool stopping() const { return stopping_; }

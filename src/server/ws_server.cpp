@@ -4,10 +4,10 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <csignal>
 
 #include <fmt/format.h>
 
+#include "net/signals.hpp"
 #include "print/frame_diagram.hpp"
 #include "print/print.hpp"
 #include "proto/handshake.hpp"
@@ -457,21 +457,10 @@ void Server::begin_shutdown() {
     }
 }
 
-namespace {
-Server* g_signal_server = nullptr;
-extern "C" void on_stop_signal(int) {
-    if (g_signal_server) g_signal_server->stop();
-}
-}  // namespace
-
 void stop_on_signals(Server& server) {
-    g_signal_server = &server;
-    struct sigaction sa {};
-    sa.sa_handler = on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    ::sigaction(SIGINT, &sa, nullptr);
-    ::sigaction(SIGTERM, &sa, nullptr);
-    std::signal(SIGPIPE, SIG_IGN);
+    static Server* target = nullptr;
+    target = &server;
+    net::call_on_stop_signals([] { target->stop(); });
 }
 
 }  // namespace ws::server
