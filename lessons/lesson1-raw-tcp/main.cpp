@@ -32,7 +32,7 @@ std::string explanation(std::string_view received) {
 
 // Reads whatever arrives and prints it, read by read: one read() is not one message.
 void session(server::ThreadedServer& server, net::Fd fd, const net::Endpoint& peer, int number,
-             std::chrono::milliseconds hang_up_after) {
+             std::chrono::milliseconds hang_up_after, std::size_t max_bytes) {
     print::out(print::heading(fmt::format("connection #{} from {}", number, peer.str())));
     std::string received;
     int reads = 0;
@@ -50,6 +50,10 @@ void session(server::ThreadedServer& server, net::Fd fd, const net::Endpoint& pe
             if (!explained && received.find("\r\n\r\n") != std::string::npos) {
                 print::out(explanation(received));
                 explained = true;
+            }
+            if (received.size() > max_bytes) {
+                print::out(fmt::format("#{} hanging up: more than {} bytes (--max-bytes)\n", number, max_bytes));
+                return;
             }
             continue;
         }
@@ -97,10 +101,12 @@ int main(int argc, char** argv) {
                  "Accepts connections and prints every byte received, as hex and text; never answers."};
     lesson::Common common;
     int hang_up_seconds = 10;
+    std::size_t max_bytes = 64 * 1024;
     lesson::add_server_options(app, common);
     app.add_option("--hang-up-after", hang_up_seconds, "seconds of silence before the lesson hangs up")
         ->check(CLI::Range(1, 3600))
         ->capture_default_str();
+    app.add_option("--max-bytes", max_bytes, "bytes to print from one connection before hanging up")->capture_default_str();
     lesson::add_output_options(app, common);
 
     return lesson::run(app, argc, argv, [&] {
@@ -114,7 +120,7 @@ int main(int argc, char** argv) {
         auto hang_up = std::chrono::milliseconds(common.demo ? 1000 : hang_up_seconds * 1000);
 
         auto serve = [&](net::Fd fd, net::Endpoint peer, int number) {
-            session(server, std::move(fd), peer, number, hang_up);
+            session(server, std::move(fd), peer, number, hang_up, max_bytes);
         };
         if (!common.demo) {
             print::out(fmt::format("Open html/handshake.html in a browser (it connects to ws://127.0.0.1:8080),\n"

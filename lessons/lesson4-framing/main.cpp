@@ -5,6 +5,7 @@
 // src/server/ws_server.cpp (the epoll server every client shares).
 #include <fmt/format.h>
 
+#include "net/socket.hpp"
 #include "print/frame_diagram.hpp"
 #include "print/print.hpp"
 #include "proto/frame.hpp"
@@ -130,6 +131,11 @@ int main(int argc, char** argv) {
     options.index_page = "framing.html";
     serve->add_option("--max-message", options.limits.max_message, "largest message accepted, in bytes (1009 above)")->capture_default_str();
     serve->add_option("--max-backlog", options.max_backlog, "bytes queued for a client before reading from it pauses")->capture_default_str();
+    double ping_seconds = 0;
+    serve->add_option("--ping-interval", ping_seconds,
+                      "seconds of silence before a keep-alive ping; no pong in as long again: dropped (0: off, the default,\n"
+                      "so that a conformance suite sees only the frames it asked for)")
+        ->check(CLI::Range(0.0, 86400.0));
     serve->remove_option(serve->get_option("--demo"));
 
     return lesson::run(app, argc, argv, [&]() -> int {
@@ -175,6 +181,8 @@ int main(int argc, char** argv) {
             options.host = common.host;
             options.port = common.port;
             options.html_dir = common.html_dir;
+            options.ping_interval = std::chrono::milliseconds(static_cast<long long>(ping_seconds * 1000));
+            net::raise_open_file_limit();
             options.log_connections = common.verbose >= 1;
             options.log_frames = common.verbose >= 2 ? server::FrameLog::diagram
                                  : common.verbose == 1 ? server::FrameLog::summary

@@ -127,8 +127,10 @@ Event Receiver::next(std::span<std::uint8_t> bytes, std::size_t& consumed) {
                 message_type_ = static_cast<Opcode>(h.opcode);
                 utf8_.reset();
             }
-            // The size was checked against the limit above, so this reservation is bounded.
-            message_.reserve(message_.size() + static_cast<std::size_t>(h.payload_length));
+            // Reserve for the frame, but at most 1 MiB ahead: a header alone must not make us
+            // commit memory for 16 MiB that may never arrive. Beyond that the buffer grows as
+            // bytes come in.
+            message_.reserve(message_.size() + static_cast<std::size_t>(std::min<std::uint64_t>(h.payload_length, 1 << 20)));
             continue;
         }
 

@@ -7,26 +7,50 @@
 
 #include <fmt/format.h>
 #include <thread>
-#include <vector>
 
 namespace ws::server {
 
 ThreadedServer::ThreadedServer(const std::string& host, std::uint16_t port) : listener_(host, port) {}
 
 void ThreadedServer::run(const Session& session, int max_connections) {
-    std::vector<std::thread> threads;
     int accepted = 0;
     while (!stopping_ && (max_connections < 0 || accepted < max_connections)) {
         // Wake up every 100 ms to notice stop().
         pollfd p{listener_.fd(), POLLIN, 0};
         if (::poll(&p, 1, 100) <= 0) continue;
         net::Endpoint peer;
-        net::Fd fd = listener_.accept(&peer);
+        net::Fd fd;
+        try {
+            fd = listener_.accept(&peer);
+        } catch (const std::exception& e) {
+            print::err(fmt::format("warning: {}", e.what()));  // e.g. out of file descriptors
+            continue;
+        }
         if (!fd) continue;
         ++accepted;
-        threads.emplace_back(session, std::move(fd), peer, accepted);
+        // A thread per client is a lesson's shortcut, so it gets a cap: past it a client is
+        // told to come back later instead of the server running out of threads.
+        if (active_ >= kMaxSessions) {
+            std::string_view busy = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+            net::write_all(fd.get(), busy, net::after(std::chrono::milliseconds(100)));
+            continue;
+        }
+        ++active_;
+        try {
+            std::thread([this, session, fd = std::move(fd), peer, accepted]() mutable {
+                session(std::move(fd), peer, accepted);
+                std::lock_guard lock(mutex_);
+                --active_;
+                done_.notify_all();
+            }).detach();
+        } catch (const std::system_error& e) {
+            --active_;
+            print::err(fmt::format("warning: cannot start a thread for a client: {}", e.what()));
+        }
     }
-    for (auto& t : threads) t.join();
+    // Every session checks stopping() between reads; wait for the last to finish.
+    std::unique_lock lock(mutex_);
+    done_.wait(lock, [this] { return active_ == 0; });
 }
 
 void stop_on_signals(ThreadedServer& server) {

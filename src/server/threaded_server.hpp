@@ -4,6 +4,8 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -28,9 +30,14 @@ public:
     void stop() { stopping_ = true; }
     bool stopping() const { return stopping_; }
 
+    static constexpr int kMaxSessions = 64;
+
 private:
     net::Listener listener_;
     std::atomic<bool> stopping_{false};
+    std::atomic<int> active_{0};  // sessions running now
+    std::mutex mutex_;
+    std::condition_variable done_;
 };
 
 // Ctrl-C and SIGTERM call server.stop(); SIGPIPE is ignored.

@@ -125,6 +125,26 @@ class Lesson2(unittest.TestCase):
             self.assertEqual(arun(talk()), 1001)
             self.assertEqual(lesson.stop(), 0)
 
+    def test_too_many_clients_at_once_get_503_and_the_server_lives_on(self):
+        with Lesson("lesson2-handshake", "--request-timeout", "30") as lesson:
+            silent = [raw(lesson.port) for _ in range(64)]  # one thread each, all waiting
+            extra = raw(lesson.port)
+            self.assertTrue(read_all(extra).startswith(b"HTTP/1.1 503 Service Unavailable\r\n"))
+            for s in silent:
+                s.close()
+            async def talk():
+                async with websockets.connect(f"ws://127.0.0.1:{lesson.port}/", open_timeout=5) as ws:
+                    return ws.open
+            deadline = time.monotonic() + 10
+            while True:  # the silent clients' threads end as their sockets close
+                try:
+                    self.assertTrue(arun(talk()))
+                    break
+                except websockets.exceptions.InvalidStatusCode:
+                    self.assertLess(time.monotonic(), deadline)
+                    time.sleep(0.1)
+            self.assertEqual(lesson.stop(), 0)
+
     def test_demo(self):
         code, out, err = run("lesson2-handshake", "--demo", "--seed", "7", "--color", "never")
         self.assertEqual(code, 0, err)
