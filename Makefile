@@ -32,6 +32,7 @@ asan: deps
 	@cd build-asan && ctest --output-on-failure -j $(JOBS) -LE browser
 
 fuzz: deps
+	@scripts/install-deps.sh --fuzz
 	@CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DWS_FUZZ=ON >/dev/null
 	@cmake --build build-fuzz -j $(JOBS) --target fuzz_http fuzz_frame
 	@mkdir -p build-fuzz/corpus-http build-fuzz/corpus-frame

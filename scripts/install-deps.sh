@@ -3,14 +3,18 @@
 # the browser test's driver). Safe to run again: it only installs what is missing.
 #   scripts/install-deps.sh           build + unit/end-to-end test dependencies
 #   scripts/install-deps.sh --browser also Chromium and playwright-core for the browser test
+#   scripts/install-deps.sh --fuzz    also clang with libFuzzer
 set -euo pipefail
 
 want_browser=0
+want_fuzz=0
 [[ "${1:-}" == "--browser" ]] && want_browser=1
+[[ "${1:-}" == "--fuzz" ]] && want_fuzz=1
 
-packages=(cmake make g++ pkg-config libcli11-dev libfmt-dev libssl-dev libgtest-dev
+packages=(cmake make g++ pkg-config libcli11-dev libfmt-dev libssl-dev libgtest-dev libbenchmark-dev
           nlohmann-json3-dev python3 python3-websockets)
 (( want_browser )) && packages+=(chromium nodejs npm)
+(( want_fuzz )) && packages+=(clang libclang-rt-14-dev)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -97,7 +97,11 @@ void Server::accept_clients() {
         } catch (const std::system_error& e) {
             if (e.code().value() == EMFILE || e.code().value() == ENFILE) {
                 // Out of file descriptors: stop accepting for a moment instead of spinning.
-                print::err(fmt::format("warning: {} — raise `ulimit -n`; pausing accept for 100 ms", e.what()));
+                auto now = net::Clock::now();
+                if (now - last_fd_warning_ >= std::chrono::seconds(10)) {
+                    print::err(fmt::format("warning: {} — raise `ulimit -n`; new clients wait until others leave", e.what()));
+                    last_fd_warning_ = now;
+                }
                 epoll_.remove(listener_.fd());
                 accept_paused_ = true;
                 accept_resume_ = net::Clock::now() + kTick;
@@ -117,7 +121,12 @@ void Server::accept_clients() {
             };
         }
         c.interest = EPOLLIN;
-        epoll_.add(c.fd.get(), c.interest, tag_of(c));
+        try {
+            epoll_.add(c.fd.get(), c.interest, tag_of(c));
+        } catch (const std::system_error& e) {
+            print::err(fmt::format("warning: {}; dropping a new client", e.what()));
+            continue;  // the connection is closed as `conn` goes out of scope
+        }
         connections_.emplace(c.id, std::move(conn));
         log(c, fmt::format("connect {}", peer.str()));
     }

@@ -142,6 +142,7 @@ private:
     bool accept_paused_ = false;
     net::Clock::time_point shutdown_deadline_{};
     net::Clock::time_point accept_resume_{};
+    net::Clock::time_point last_fd_warning_{};
 };
 
 // Ctrl-C and SIGTERM call server.stop(); SIGPIPE is ignored (writes use MSG_NOSIGNAL anyway).

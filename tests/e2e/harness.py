@@ -19,9 +19,13 @@ BIN = os.environ.get("WS_BIN", os.path.join(os.path.dirname(__file__), "..", "..
 class Lesson:
     """A lesson binary running in the background."""
 
-    def __init__(self, name, *args, timeout=10):
+    def __init__(self, name, *args, timeout=10, max_files=None):
+        def limit_files():
+            if max_files:
+                import resource
+                resource.setrlimit(resource.RLIMIT_NOFILE, (max_files, max_files))
         self.proc = subprocess.Popen([os.path.join(BIN, name), *args, "--port", "0", "--color", "never"],
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=limit_files)
         self.output = b""
         line = self.read_line(timeout)
         m = re.match(rb"listening on http://([^ ]+):(\d+)/$", line)

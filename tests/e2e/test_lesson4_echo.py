@@ -187,6 +187,20 @@ class SizeLimit(unittest.TestCase):
             self.assertEqual(lesson.stop(), 0)
 
 
+class OutOfFileDescriptors(unittest.TestCase):
+    def test_the_server_survives_running_out_and_serves_again(self):
+        with Lesson("lesson4-framing", "serve", max_files=32) as lesson:
+            socks = [raw(lesson.port) for _ in range(60)]  # more than it can hold open
+            for s in socks:
+                s.close()
+            async def talk():
+                async with websockets.connect(f"ws://127.0.0.1:{lesson.port}/", open_timeout=10) as ws:
+                    await ws.send("after the storm")
+                    return await ws.recv()
+            self.assertEqual(arun(talk()), "after the storm")
+            self.assertEqual(lesson.stop(), 0)
+
+
 class Shutdown(unittest.TestCase):
     def test_sigterm_closes_every_client_with_1001_and_exits_0(self):
         with Lesson("lesson4-framing", "serve") as lesson:
