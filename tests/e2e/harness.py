@@ -12,6 +12,10 @@ import signal
 import socket
 import subprocess
 import time
+import warnings
+
+# The tests drop sockets on purpose (a client that vanishes); Python need not warn about it.
+warnings.simplefilter("ignore", ResourceWarning)
 
 BIN = os.environ.get("WS_BIN", os.path.join(os.path.dirname(__file__), "..", "..", "build", "bin"))
 

@@ -73,6 +73,46 @@ class EchoServer(unittest.TestCase):
         self.assertEqual(read_frame(s), (True, 0x8, b""))  # no code in, no code back
         self.assertEqual(read_all(s), b"")                 # and then the server closes TCP
 
+    def test_ten_pings_get_ten_pongs(self):
+        # Autobahn 2.10: pings are answered one by one, in order.
+        s = raw(self.lesson.port)
+        handshake(s, self.lesson.port)
+        s.sendall(b"".join(frame(0x9, f"ping {i}".encode()) for i in range(10)))
+        for i in range(10):
+            self.assertEqual(read_frame(s), (True, 0xA, f"ping {i}".encode()))
+
+    def test_nothing_is_answered_after_the_close(self):
+        # RFC 6455 §5.5.1 / Autobahn 7.1.x: after a close frame, data and pings are not answered.
+        s = raw(self.lesson.port)
+        handshake(s, self.lesson.port)
+        s.sendall(frame(0x1, b"before") + frame(0x8, (1000).to_bytes(2, "big")) + frame(0x1, b"after") +
+                  frame(0x9, b"ping") + frame(0x8, (1000).to_bytes(2, "big")))
+        self.assertEqual(read_frame(s), (True, 0x1, b"before"))
+        self.assertEqual(read_frame(s), (True, 0x8, (1000).to_bytes(2, "big")))
+        self.assertIsNone(read_frame(s))  # then the server hangs up
+
+    def test_close_reason_of_123_bytes_is_fine_and_124_is_too_long(self):
+        # A close payload is a control payload: 2 + 123 = 125 bytes at most (Autobahn 7.3.5, 7.3.6).
+        s = raw(self.lesson.port)
+        handshake(s, self.lesson.port)
+        s.sendall(frame(0x8, (1000).to_bytes(2, "big") + b"r" * 123))
+        self.assertEqual(close_code_of(s), 1000)
+        self.violation(frame(0x8, (1000).to_bytes(2, "big") + b"r" * 124), 1002)
+
+    def test_a_4_mib_message_in_64_byte_fragments(self):
+        # Autobahn 9.3.1: many small fragments make one large message.
+        s = raw(self.lesson.port)
+        handshake(s, self.lesson.port)
+        piece = b"abcdefgh" * 8
+        count = 4 * 1024 * 1024 // len(piece)
+        wire = bytearray(frame(0x1, piece, fin=False))
+        for i in range(1, count):
+            wire += frame(0x0, piece, fin=(i == count - 1))
+        s.sendall(wire)
+        fin, opcode, payload = read_frame(s)
+        self.assertEqual((fin, opcode, len(payload)), (True, 0x1, count * len(piece)))
+        self.assertEqual(payload[:64], piece)
+
     def test_frames_right_behind_the_request_are_handled(self):
         s = raw(self.lesson.port)
         from harness import upgrade_request, read_until
