@@ -66,6 +66,12 @@ Event Receiver::finish_message() {
     return {Event::Kind::message, message_type_, message_, 0, {}};
 }
 
+void Receiver::release_memory() {
+    if (message_open_ || in_frame_) return;
+    delivered_ = false;
+    std::string().swap(message_);
+}
+
 Event Receiver::next(std::span<std::uint8_t> bytes, std::size_t& consumed) {
     consumed = 0;
     if (failed_) return failure_;

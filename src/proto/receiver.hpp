@@ -46,6 +46,9 @@ public:
 
     const ReceiverLimits& limits() const { return limits_; }
 
+    // Gives back the reassembly buffer when no message is in progress (for idle connections).
+    void release_memory();
+
 private:
     Event fail(std::uint16_t code, std::string_view reason);
     Event check_rules(const FrameHeader&);

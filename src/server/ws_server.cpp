@@ -436,7 +436,10 @@ void Server::check_timers() {
                 break;
             case Connection::State::open:
                 // An idle connection holds no buffers: memory per idle client stays small.
-                if (c.out.empty() && c.out.capacity() > 0 && now - c.last_seen >= kReleaseAfter) std::string().swap(c.out);
+                if (now - c.last_seen >= kReleaseAfter) {
+                    if (c.out.empty() && c.out.capacity() > 0) std::string().swap(c.out);
+                    c.receiver.release_memory();
+                }
                 if (options_.ping_interval.count() <= 0) break;
                 if (c.ping_outstanding && now >= c.deadline) {
                     log(c, "no pong in time");
