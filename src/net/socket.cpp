@@ -14,7 +14,6 @@
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
-#include <system_error>
 
 namespace ws::net {
 
@@ -40,10 +39,6 @@ std::string Endpoint::str() const {
 }
 
 namespace {
-
-std::system_error sys_error(int err, const std::string& what) {
-    return std::system_error(err, std::generic_category(), what);
-}
 
 Endpoint endpoint_of(const sockaddr_storage& ss) {
     char text[INET6_ADDRSTRLEN] = "?";
@@ -115,11 +110,11 @@ Listener::Listener(const std::string& host, std::uint16_t port, bool non_blockin
     std::string hint = last_error == EADDRINUSE ? " — is another lesson still running? try --port 0"
                        : last_error == EACCES   ? " — ports below 1024 need root; try --port 8080"
                                                 : "";
-    // A sentence of our own: std::system_error would append the errno text a second time.
     throw std::runtime_error("cannot listen on " + where + ": " + std::strerror(last_error) + hint);
 }
 
-Fd Listener::accept(Endpoint* peer) const {
+Fd Listener::accept(Endpoint* peer, int* error) const {
+    if (error) *error = 0;
     for (;;) {
         sockaddr_storage ss{};
         socklen_t len = sizeof ss;
@@ -129,8 +124,8 @@ Fd Listener::accept(Endpoint* peer) const {
             return Fd(fd);
         }
         if (errno == EINTR || errno == ECONNABORTED) continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK) return Fd();
-        throw sys_error(errno, "cannot accept a connection");
+        if (error && errno != EAGAIN && errno != EWOULDBLOCK) *error = errno;
+        return Fd();
     }
 }
 

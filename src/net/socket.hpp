@@ -37,21 +37,23 @@ struct Endpoint {
 };
 
 // socket + bind + listen. Port 0 asks the kernel for a free port; local() tells which.
-// Throws std::system_error with a sentence saying what to do ("try --port 0").
+// Throws std::runtime_error with a sentence saying what to do ("try --port 0").
 class Listener {
 public:
     Listener(const std::string& host, std::uint16_t port, bool non_blocking = false);
     Endpoint local() const { return local_; }
     int fd() const { return fd_.get(); }
-    // Blocks until a client connects (or returns an empty Fd on EAGAIN when non-blocking).
-    Fd accept(Endpoint* peer = nullptr) const;
+    // The next waiting client. An empty Fd when there is none (non-blocking) or on an error,
+    // which `error` then holds (EMFILE when out of descriptors: not exceptional for a server
+    // under load, so no exception).
+    Fd accept(Endpoint* peer = nullptr, int* error = nullptr) const;
 
 private:
     Fd fd_;
     Endpoint local_;
 };
 
-// Connects to host:port (blocking), with TCP_NODELAY. Throws std::system_error.
+// Connects to host:port (blocking), with TCP_NODELAY. Throws std::runtime_error.
 Fd connect_to(const std::string& host, std::uint16_t port);
 
 Endpoint peer_of(int fd);

@@ -5,6 +5,8 @@
 
 #include <poll.h>
 
+#include <cstring>
+
 #include <fmt/format.h>
 #include <thread>
 
@@ -19,11 +21,11 @@ void ThreadedServer::run(const Session& session, int max_connections) {
         pollfd p{listener_.fd(), POLLIN, 0};
         if (::poll(&p, 1, 100) <= 0) continue;
         net::Endpoint peer;
-        net::Fd fd;
-        try {
-            fd = listener_.accept(&peer);
-        } catch (const std::exception& e) {
-            print::err(fmt::format("warning: {}", e.what()));  // e.g. out of file descriptors
+        int error = 0;
+        net::Fd fd = listener_.accept(&peer, &error);
+        if (error) {
+            print::err(fmt::format("warning: cannot accept a connection: {}", std::strerror(error)));
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));  // e.g. out of descriptors
             continue;
         }
         if (!fd) continue;

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 
 #include <fmt/format.h>
 
@@ -90,22 +91,20 @@ void Server::run() {
 void Server::accept_clients() {
     // Take every waiting client, but not forever: others are waiting for this thread too.
     for (int i = 0; i < 256 && !shutting_down_; ++i) {
-        net::Fd fd;
         net::Endpoint peer;
-        try {
-            fd = listener_.accept(&peer);
-        } catch (const std::system_error& e) {
-            if (e.code().value() == EMFILE || e.code().value() == ENFILE) {
-                // Out of file descriptors: stop accepting for a moment instead of spinning.
-                auto now = net::Clock::now();
-                if (now - last_fd_warning_ >= std::chrono::seconds(10)) {
-                    print::err(fmt::format("warning: {} — raise `ulimit -n`; new clients wait until others leave", e.what()));
-                    last_fd_warning_ = now;
-                }
-                epoll_.remove(listener_.fd());
-                accept_paused_ = true;
-                accept_resume_ = net::Clock::now() + kTick;
+        int error = 0;
+        net::Fd fd = listener_.accept(&peer, &error);
+        if (error == EMFILE || error == ENFILE) {
+            // Out of file descriptors: stop accepting for a moment instead of spinning.
+            auto now = net::Clock::now();
+            if (now - last_fd_warning_ >= std::chrono::seconds(10)) {
+                print::err(fmt::format("warning: cannot accept a connection: {} — raise `ulimit -n`; "
+                                       "new clients wait until others leave", std::strerror(error)));
+                last_fd_warning_ = now;
             }
+            epoll_.remove(listener_.fd());
+            accept_paused_ = true;
+            accept_resume_ = now + kTick;
             return;
         }
         if (!fd) return;
