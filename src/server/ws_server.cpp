@@ -46,7 +46,13 @@ void Server::log_frame(const Connection& c, const FrameHeader& h, std::string_vi
     std::string s = fmt::format("#{} {}\n", c.id, print::frame_summary(h, payload, incoming));
     if (options_.log_frames == FrameLog::diagram) {
         s += print::frame_diagram(h, header_bytes);
-        s += print::hexdump(std::string(header_bytes) + std::string(payload), 64);
+        // The first 64 bytes of the frame (the payload unmasked); copy no more of a payload
+        // that may be 16 MiB.
+        std::string shown = std::string(header_bytes) + std::string(payload.substr(0, 64 - std::min<std::size_t>(64, header_bytes.size())));
+        if (h.masked) s += print::paint("the frame's bytes, with the payload already unmasked:\n", print::Style::dim);
+        s += print::hexdump(shown);
+        if (std::size_t total = header_bytes.size() + payload.size(); total > shown.size())
+            s += fmt::format("      … {} more bytes not shown\n", total - shown.size());
     }
     print::out(s);
 }
