@@ -14,7 +14,8 @@ let browser;
 
 // Starts a lesson with --port 0 and resolves with its URL once it prints `listening on ...`.
 async function startLesson(name, ...args) {
-  const proc = spawn(path.join(BIN, name), [...args, '--port', '0', '--color', 'never'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = args.includes('--port') ? [] : ['--port', '0'];
+  const proc = spawn(path.join(BIN, name), [...args, ...port, '--color', 'never'], { stdio: ['ignore', 'pipe', 'inherit'] });
   let output = '';
   const url = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} did not start: ${output}`)), 10000);
@@ -106,6 +107,14 @@ test('lesson 5: two tabs chat and each sees the other', async () => {
 
   await bob.close();
   await alice.getByText('system: bob left the chat').waitFor({ timeout: 10000 });
-  await alice.close();
+
+  // The server restarts: the page sees close 1001, reconnects by itself and logs in again.
+  const port = new URL(lesson.url).port;
   assert.equal(await stopLesson(lesson), 0);
+  await alice.getByText(/disconnected \(code 1001/).waitFor({ timeout: 10000 });
+  const again = await startLesson('lesson5-chat', '--port', port);
+  await alice.getByText('connected as alice').waitFor({ timeout: 15000 });
+  await alice.locator('#content').getByText('system: alice joined the chat').nth(1).waitFor({ timeout: 10000 });
+  await alice.close();
+  assert.equal(await stopLesson(again), 0);
 });
