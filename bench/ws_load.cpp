@@ -190,6 +190,8 @@ int run_chat(std::uint16_t port, int receivers, int inflight, std::size_t size, 
             Conn& c = *static_cast<Conn*>(events[static_cast<std::size_t>(i)].data.ptr);
             std::uint64_t own = 0;
             bool alive = drain(c, buffer, [&](std::string_view msg) {
+                // Only CHAT messages carry a send time; LOGIN/LOGOUT of other clients may still arrive.
+                if (msg.rfind("{\"type\":\"CHAT\"", 0) != 0) return;
                 auto at = msg.find("\"message\":\"");
                 if (at == std::string_view::npos) return;
                 if (c.is_sender) { ++own; return; }

@@ -21,6 +21,7 @@ constexpr std::uint64_t kListenerTag = 0;
 constexpr std::uint64_t kWakerTag = 1;
 constexpr auto kTick = std::chrono::milliseconds(100);
 constexpr auto kReleaseAfter = std::chrono::seconds(1);
+constexpr std::size_t kEarlyFlush = 64 * 1024;
 
 std::uint64_t tag_of(Connection& c) { return reinterpret_cast<std::uintptr_t>(&c); }
 
@@ -76,7 +77,7 @@ void Server::run() {
         }
         // Everything the handlers queued during this turn goes out now: one write per client,
         // however many frames it holds.
-        flush_dirty();
+        settle();
         for (auto id : dead_) connections_.erase(id);
         dead_.clear();
 
@@ -287,8 +288,11 @@ void Server::broadcast(std::span<Connection* const> to, Opcode opcode, std::stri
         c->out.append(frame);
         mark_dirty(*c);
         if (c->backlog() > options_.max_backlog) laggards.push_back(c);
+        // Many broadcasts in one loop turn (a crowd leaving at once) would otherwise pile up
+        // in memory: write early once a queue is large. A broken connection found this way
+        // is closed, and the handler hears of it later, in settle().
+        else if (c->backlog() >= kEarlyFlush) flush(*c);
     }
-    // Closed after the loop: closing tells the handler, which may change the list we were given.
     for (Connection* c : laggards)
         close(*c, static_cast<std::uint16_t>(CloseCode::try_again_later),
               fmt::format("too slow: over {} bytes waiting", options_.max_backlog));
@@ -336,7 +340,21 @@ void Server::fail(Connection& c, std::uint16_t code, std::string_view reason) {
 void Server::notify_closed(Connection& c, std::uint16_t code, std::string_view reason) {
     if (!c.notified_open) return;
     c.notified_open = false;
-    handler_.on_close(*this, c, code, reason);
+    // Not called here and now: the handler may broadcast, a broadcast may close a laggard,
+    // and that close would call the handler again, as deep as there are laggards. Queued
+    // instead, and delivered one after another by settle().
+    pending_closes_.push_back({&c, code, std::string(reason)});
+}
+
+void Server::settle() {
+    do {
+        for (std::size_t i = 0; i < pending_closes_.size(); ++i) {
+            PendingClose p = std::move(pending_closes_[i]);  // on_close may add to the list
+            handler_.on_close(*this, *p.connection, p.code, p.reason);
+        }
+        pending_closes_.clear();
+        flush_dirty();  // which may find broken connections, and so more to tell the handler
+    } while (!pending_closes_.empty());
 }
 
 void Server::respond_and_hang_up(Connection& c, std::string response) {
@@ -459,7 +477,7 @@ void Server::check_timers() {
                 break;
         }
     }
-    flush_dirty();
+    settle();
 }
 
 void Server::begin_shutdown() {

@@ -81,7 +81,8 @@ public:
     virtual void on_open(Server&, Connection&) {}
     virtual void on_message(Server&, Connection&, Opcode type, std::string_view payload) = 0;
     // Called once for every connection that was opened, however it ended; code 1006 when the
-    // TCP connection dropped without a close frame.
+    // TCP connection dropped without a close frame. Called at the end of the loop turn in which
+    // the connection stopped being open, never from inside another handler call.
     virtual void on_close(Server&, Connection&, std::uint16_t /*code*/, std::string_view /*reason*/) {}
 };
 
@@ -120,6 +121,7 @@ private:
     void notify_closed(Connection&, std::uint16_t code, std::string_view reason);
     void flush(Connection&);
     void flush_dirty();
+    void settle();
     void update_interest(Connection&);
     void mark_dirty(Connection&);
     void kill(Connection&, std::string_view why);
@@ -135,6 +137,12 @@ private:
     net::Waker waker_;
     std::unordered_map<std::uint64_t, std::unique_ptr<Connection>> connections_;
     std::vector<Connection*> dirty_;
+    struct PendingClose {
+        Connection* connection;
+        std::uint16_t code;
+        std::string reason;
+    };
+    std::vector<PendingClose> pending_closes_;  // on_close calls not yet made
     std::vector<std::uint64_t> dead_;
     std::vector<std::uint8_t> read_buffer_;
     std::uint64_t next_id_ = 1;
