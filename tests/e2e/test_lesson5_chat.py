@@ -2,6 +2,7 @@
 import asyncio
 import json
 import signal
+import time
 import unittest
 
 import websockets
@@ -131,6 +132,32 @@ class ChatRoom(unittest.TestCase):
             await alice.close()
             s.close()
         arun(talk(), 120)
+
+    def test_a_crowd_leaving_at_once(self):
+        # 300 members vanish together: 300 LOGOUTs to up to 299 others each, all in a few loop
+        # turns. The room must end up empty and keep serving.
+        import socket as socketlib
+        crowd = []
+        for i in range(300):
+            s = raw(self.lesson.port)
+            handshake(s, self.lesson.port, "/ws")
+            s.sendall(frame(0x1, json.dumps({"type": "LOGIN", "name": f"c{i}"}).encode()))
+            crowd.append(s)
+        async def count_members():
+            ws = await websockets.connect(self.url)
+            await ws.send(json.dumps({"type": "LOGIN", "name": "watcher"}))
+            users = await recv_json(ws)
+            await ws.close()
+            return users["users"]
+        deadline = time.monotonic() + 10
+        while len(arun(count_members())) < 301:  # the logins are processed
+            self.assertLess(time.monotonic(), deadline)
+        for s in crowd:
+            s.setsockopt(socketlib.SOL_SOCKET, socketlib.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            s.close()
+        deadline = time.monotonic() + 10
+        while (members := arun(count_members())) != ["watcher"]:
+            self.assertLess(time.monotonic(), deadline, members[:5])
 
     def test_sigterm_gives_every_client_1001(self):
         async def talk():
