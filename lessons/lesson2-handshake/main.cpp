@@ -56,6 +56,17 @@ std::string request_text(std::string_view head, int verbose) {
     return s;
 }
 
+// What the parser made of those bytes: the request line split in three, each header split at
+// its colon and trimmed. The checks below read these, never the raw text.
+std::string parsed_table(const http::Request& request) {
+    std::vector<std::pair<std::string, std::string>> rows = {
+        {"method", request.method}, {"target", request.target}, {"version", request.version}};
+    for (const auto& h : request.headers) rows.emplace_back(h.name, h.value.empty() ? "(empty)" : h.value);
+    return fmt::format("Parsed: the request line and {} header{}\n", request.headers.size(),
+                       request.headers.size() == 1 ? "" : "s") +
+           print::table(rows);
+}
+
 void print_checks(const handshake::Result& result) {
     std::string s = "Checks (RFC 6455 §4.2.1)\n";
     for (const auto& c : result.checks)
@@ -139,7 +150,7 @@ void session(server::ThreadedServer& server, const Settings& settings, net::Fd f
         return;
     }
     std::string_view head = std::string_view(received).substr(0, r.consumed);
-    print::out(request_text(head, settings.verbose));
+    print::out(request_text(head, settings.verbose) + parsed_table(r.request));
 
     if (!handshake::wants_websocket(r.request)) {
         html::Page page = html::find(r.request.target, "handshake.html", settings.html_dir);
