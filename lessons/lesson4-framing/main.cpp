@@ -129,13 +129,9 @@ int main(int argc, char** argv) {
     lesson::add_html_dir_option(*serve, common);
     server::Options options;
     options.index_page = "framing.html";
-    serve->add_option("--max-message", options.limits.max_message, "largest message accepted, in bytes (1009 above)")->capture_default_str();
-    serve->add_option("--max-backlog", options.max_backlog, "bytes queued for a client before reading from it pauses")->capture_default_str();
-    double ping_seconds = 0;
-    serve->add_option("--ping-interval", ping_seconds,
-                      "seconds of silence before a keep-alive ping; no pong in as long again: dropped (0: off, the default,\n"
-                      "so that a conformance suite sees only the frames it asked for)")
-        ->check(CLI::Range(0.0, 86400.0));
+    // No keep-alive pings by default: a conformance suite must see only the frames it asked for.
+    lesson::LimitSeconds limit_seconds;
+    lesson::add_limit_options(*serve, options, limit_seconds, "reading from it pauses");
     serve->remove_option(serve->get_option("--demo"));
 
     return lesson::run(app, argc, argv, [&]() -> int {
@@ -181,7 +177,7 @@ int main(int argc, char** argv) {
             options.host = common.host;
             options.port = common.port;
             options.html_dir = common.html_dir;
-            options.ping_interval = std::chrono::milliseconds(static_cast<long long>(ping_seconds * 1000));
+            lesson::apply_limits(options, limit_seconds);
             net::raise_open_file_limit();
             options.log_connections = common.verbose >= 1;
             options.log_frames = common.verbose >= 2 ? server::FrameLog::diagram

@@ -107,14 +107,11 @@ int main(int argc, char** argv) {
     options.limits.max_message = 64 * 1024;
     options.max_backlog = 1024 * 1024;
     chat::Limits chat_limits;
-    double ping_seconds = 30;
+    lesson::LimitSeconds limit_seconds;
+    limit_seconds.ping = 30;
     lesson::add_server_options(app, common);
     lesson::add_html_dir_option(app, common);
-    app.add_option("--ping-interval", ping_seconds, "seconds of silence before a keep-alive ping; no pong in as long again: dropped (0: off)")
-        ->check(CLI::Range(0.0, 86400.0))
-        ->capture_default_str();
-    app.add_option("--max-backlog", options.max_backlog, "bytes queued for a client before it is closed as too slow (1013)")->capture_default_str();
-    app.add_option("--max-frame-message", options.limits.max_message, "largest WebSocket message, in bytes (1009 above)")->capture_default_str();
+    lesson::add_limit_options(app, options, limit_seconds, "it is closed as too slow (1013)");
     app.add_option("--max-chat-message", chat_limits.max_message_bytes, "longest chat message, in bytes (an ERROR above)")->capture_default_str();
     app.add_option("--max-name", chat_limits.max_name_chars, "longest name, in characters")->capture_default_str();
     lesson::add_output_options(app, common);
@@ -124,7 +121,7 @@ int main(int argc, char** argv) {
         options.host = common.host;
         options.port = common.demo && app.count("--port") == 0 ? 0 : common.port;
         options.html_dir = common.html_dir;
-        options.ping_interval = std::chrono::milliseconds(static_cast<long long>(ping_seconds * 1000));
+        lesson::apply_limits(options, limit_seconds);
         options.log_connections = common.verbose >= 1;
         options.log_frames = common.verbose >= 2 ? server::FrameLog::summary : server::FrameLog::none;
         std::uint64_t files = net::raise_open_file_limit();

@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "print/print.hpp"
+#include "server/ws_server.hpp"
 
 namespace ws::lesson {
 
@@ -44,6 +45,40 @@ inline void add_server_options(CLI::App& app, Common& o) {
 inline void add_html_dir_option(CLI::App& app, Common& o) {
     app.add_option("--html-dir", o.html_dir, "serve pages from this folder instead of the built-in copies")
         ->check(CLI::ExistingDirectory);
+}
+
+// The epoll server's limits, as options. Each lesson sets its defaults in `o` first; the
+// times are given in seconds and copied into `o` by apply_limits() after parsing.
+struct LimitSeconds {
+    double ping = 0;
+    double handshake = 10;
+    double close = 3;
+};
+
+inline void add_limit_options(CLI::App& app, server::Options& o, LimitSeconds& s, std::string_view backlog_effect) {
+    app.add_option("--max-message", o.limits.max_message, "largest WebSocket message, in bytes (close 1009 above it)")
+        ->capture_default_str();
+    app.add_option("--max-backlog", o.max_backlog, fmt::format("bytes queued for one client before {}", backlog_effect))
+        ->capture_default_str();
+    app.add_option("--max-header-bytes", o.http_limits.max_head_bytes, "largest HTTP request head (431 above it)")
+        ->capture_default_str();
+    app.add_option("--ping-interval", s.ping,
+                   "seconds of silence before a keep-alive ping; no pong in as long again: dropped (0: off)")
+        ->check(CLI::Range(0.0, 86400.0))
+        ->capture_default_str();
+    app.add_option("--handshake-timeout", s.handshake, "seconds a client has to send its whole request")
+        ->check(CLI::Range(0.1, 3600.0))
+        ->capture_default_str();
+    app.add_option("--close-timeout", s.close, "seconds a client has to answer a close frame before it is cut off")
+        ->check(CLI::Range(0.1, 3600.0))
+        ->capture_default_str();
+}
+
+inline void apply_limits(server::Options& o, const LimitSeconds& s) {
+    auto ms = [](double seconds) { return std::chrono::milliseconds(static_cast<long long>(seconds * 1000)); };
+    o.ping_interval = ms(s.ping);
+    o.handshake_timeout = ms(s.handshake);
+    o.close_timeout = ms(s.close);
 }
 
 inline void apply(const Common& o) {
