@@ -197,6 +197,21 @@ class ChatRoom(unittest.TestCase):
         self.assertTrue(read_all(s).startswith(b"HTTP/1.1 404"))
 
 
+class Limits(unittest.TestCase):
+    def test_handshake_timeout_and_header_limit_are_settings(self):
+        with Lesson("lesson5-chat", "--handshake-timeout", "0.5", "--max-header-bytes", "200") as lesson:
+            slow = raw(lesson.port)
+            slow.sendall(b"GET /ws HTTP/1.1\r\nHost: x\r\n")  # and then nothing
+            started = time.monotonic()
+            reply = read_all(slow)
+            self.assertTrue(reply.startswith(b"HTTP/1.1 408 Request Timeout\r\n"), reply[:60])
+            self.assertLess(time.monotonic() - started, 3)
+            big = raw(lesson.port)
+            big.sendall(b"GET /ws HTTP/1.1\r\nHost: x\r\nX-Filler: " + b"a" * 300 + b"\r\n\r\n")
+            self.assertTrue(read_all(big).startswith(b"HTTP/1.1 431 "))
+            self.assertEqual(lesson.stop(), 0)
+
+
 class KeepAlive(unittest.TestCase):
     def test_a_client_that_never_answers_pings_is_dropped_and_announced(self):
         with Lesson("lesson5-chat", "--ping-interval", "0.3") as lesson:
