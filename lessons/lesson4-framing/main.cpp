@@ -3,6 +3,8 @@
 // The new code for this lesson is in src/proto/frame.cpp (header parsing, building, masking),
 // src/proto/utf8.cpp and src/proto/receiver.cpp (reassembly and the rules), and
 // src/server/ws_server.cpp (the epoll server every client shares).
+#include <charconv>
+
 #include <fmt/format.h>
 
 #include "net/socket.hpp"
@@ -150,8 +152,11 @@ int main(int argc, char** argv) {
             else if (encode->count("--pong")) { spec.opcode = 0xA; payload = pong; }
             else {
                 spec.opcode = 0x8;
-                int code = std::stoi(close_args[0]);
-                if (code < 0 || code > 65535) throw std::runtime_error("a close code is a 16-bit number");
+                unsigned code = 0;
+                const std::string& text_code = close_args[0];
+                auto [end, ec] = std::from_chars(text_code.data(), text_code.data() + text_code.size(), code);
+                if (ec != std::errc() || end != text_code.data() + text_code.size() || code > 65535)
+                    throw std::runtime_error("--close takes a code from 0 to 65535, then a reason: --close 1000 bye");
                 payload = close_payload(static_cast<std::uint16_t>(code), close_args.size() > 1 ? close_args[1] : "");
             }
             std::string once = payload;
