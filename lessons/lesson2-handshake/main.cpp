@@ -108,17 +108,18 @@ void hold_open(server::ThreadedServer& server, int fd, int number, std::string l
             case Event::Kind::need_more:
                 break;
         }
+        // Checked before every read, so a client that never stops sending cannot keep the
+        // lesson from stopping.
+        if (server.stopping()) {
+            net::write_all(fd, build_frame({.opcode = 0x8}, close_payload(1001, "server shutting down")), net::after(1s));
+            print::out(fmt::format("#{} server stopping: sent close 1001 (going away)\n", number));
+            return;
+        }
         std::size_t n = 0;
         auto status = net::read_some(fd, chunk, sizeof chunk, n, net::after(100ms));
         if (status == net::IoStatus::ok) {
             buffer.append(chunk, n);
-        } else if (status == net::IoStatus::timeout) {
-            if (server.stopping()) {
-                net::write_all(fd, build_frame({.opcode = 0x8}, close_payload(1001, "server shutting down")), net::after(1s));
-                print::out(fmt::format("#{} server stopping: sent close 1001 (going away)\n", number));
-                return;
-            }
-        } else {
+        } else if (status != net::IoStatus::timeout) {
             print::out(fmt::format("#{} the client went away without a close frame\n", number));
             return;
         }
@@ -186,11 +187,14 @@ void session(server::ThreadedServer& server, const Settings& settings, net::Fd f
         print::out(fmt::format("#{} open: the browser fires onopen now. From here on, both sides send frames.\n", number));
         hold_open(server, fd.get(), number, received.substr(r.consumed));
     } else if (result.ok()) {
-        // Leave the wrong answer in place a while: the browser decides what to do with it.
-        std::size_t n;
-        while (!server.stopping() && net::read_some(fd.get(), chunk, sizeof chunk, n, net::after(200ms)) != net::IoStatus::eof) {
-        }
-        print::out(fmt::format("#{} the client gave up on the wrong answer and closed the connection\n", number));
+        // Leave the wrong answer in place: the client decides what to do with it. Whatever it
+        // sends is dropped until it hangs up (or the lesson stops).
+        std::size_t n = 0;
+        net::IoStatus status = net::IoStatus::ok;
+        while (!server.stopping() && (status == net::IoStatus::ok || status == net::IoStatus::timeout))
+            status = net::read_some(fd.get(), chunk, sizeof chunk, n, net::after(200ms));
+        if (!server.stopping())
+            print::out(fmt::format("#{} the client gave up on the wrong answer and closed the connection\n", number));
     }
 }
 

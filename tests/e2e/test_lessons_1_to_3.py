@@ -145,6 +145,39 @@ class Lesson2(unittest.TestCase):
                     time.sleep(0.1)
             self.assertEqual(lesson.stop(), 0)
 
+    def test_stops_even_while_a_client_keeps_sending(self):
+        import threading
+        from harness import frame, handshake
+        with Lesson("lesson2-handshake") as lesson:
+            s = raw(lesson.port)
+            handshake(s, lesson.port)
+            stop_sending = threading.Event()
+            def flood():
+                try:
+                    while not stop_sending.is_set():
+                        s.sendall(frame(0x2, b"x" * 1000))
+                except OSError:
+                    pass
+            sender = threading.Thread(target=flood)
+            sender.start()
+            # The lesson prints a line per message: keep reading its output, as a terminal would.
+            def drain_output():
+                try:
+                    while os.read(lesson.proc.stdout.fileno(), 65536):
+                        pass
+                except OSError:
+                    pass
+            reader = threading.Thread(target=drain_output, daemon=True)
+            reader.start()
+            time.sleep(0.3)
+            started = time.monotonic()
+            try:
+                self.assertEqual(lesson.stop(timeout=5), 0)
+            finally:
+                stop_sending.set()
+                sender.join()
+            self.assertLess(time.monotonic() - started, 5)
+
     def test_demo(self):
         code, out, err = run("lesson2-handshake", "--demo", "--seed", "7", "--color", "never")
         self.assertEqual(code, 0, err)
