@@ -8,15 +8,36 @@
 #include <cstring>
 
 #include <fmt/format.h>
+#include <memory>
 #include <thread>
+#include <vector>
 
 namespace ws::server {
 
 ThreadedServer::ThreadedServer(const std::string& host, std::uint16_t port) : listener_(host, port) {}
 
 void ThreadedServer::run(const Session& session, int max_connections) {
+    // Each session's thread, and a flag it sets when done. Finished threads are joined (not
+    // detached), so none is still tearing down when the lesson exits.
+    struct Running {
+        std::thread thread;
+        std::shared_ptr<std::atomic<bool>> done;
+    };
+    std::vector<Running> running;
+    auto reap = [&running] {
+        for (auto it = running.begin(); it != running.end();) {
+            if (it->done->load()) {
+                it->thread.join();
+                it = running.erase(it);
+            } else {
+                ++it;
+            }
+        }
+    };
+
     int accepted = 0;
     while (!stopping_ && (max_connections < 0 || accepted < max_connections)) {
+        reap();
         // Wake up every 100 ms to notice stop().
         pollfd p{listener_.fd(), POLLIN, 0};
         if (::poll(&p, 1, 100) <= 0) continue;
@@ -32,27 +53,25 @@ void ThreadedServer::run(const Session& session, int max_connections) {
         ++accepted;
         // A thread per client is a lesson's shortcut, so it gets a cap: past it a client is
         // told to come back later instead of the server running out of threads.
-        if (active_ >= kMaxSessions) {
+        reap();
+        if (running.size() >= kMaxSessions) {
             std::string_view busy = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
             net::write_all(fd.get(), busy, net::after(std::chrono::milliseconds(100)));
             continue;
         }
-        ++active_;
+        auto done = std::make_shared<std::atomic<bool>>(false);
         try {
-            std::thread([this, session, fd = std::move(fd), peer, accepted]() mutable {
+            std::thread thread([session, fd = std::move(fd), peer, accepted, done]() mutable {
                 session(std::move(fd), peer, accepted);
-                std::lock_guard lock(mutex_);
-                --active_;
-                done_.notify_all();
-            }).detach();
+                done->store(true);
+            });
+            running.push_back({std::move(thread), done});
         } catch (const std::system_error& e) {
-            --active_;
             print::err(fmt::format("warning: cannot start a thread for a client: {}", e.what()));
         }
     }
     // Every session checks stopping() between reads; wait for the last to finish.
-    std::unique_lock lock(mutex_);
-    done_.wait(lock, [this] { return active_ == 0; });
+    for (auto& r : running) r.thread.join();
 }
 
 void stop_on_signals(ThreadedServer& server) {

@@ -4,8 +4,7 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
-#include <mutex>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -30,14 +29,11 @@ public:
     void stop() { stopping_ = true; }
     bool stopping() const { return stopping_; }
 
-    static constexpr int kMaxSessions = 64;
+    static constexpr std::size_t kMaxSessions = 64;
 
 private:
     net::Listener listener_;
     std::atomic<bool> stopping_{false};
-    std::atomic<int> active_{0};  // sessions running now
-    std::mutex mutex_;
-    std::condition_variable done_;
 };
 
 // Ctrl-C and SIGTERM call server.stop(); SIGPIPE is ignored.
