@@ -210,6 +210,33 @@ class EchoServer(unittest.TestCase):
         self.assertIn(b"70 000 B", reply)
 
 
+class Verbose(unittest.TestCase):
+    def test_v_prints_each_frame_and_vv_draws_it(self):
+        with Lesson("lesson4-framing", "serve", "-v") as lesson:
+            s = raw(lesson.port)
+            handshake(s, lesson.port)
+            s.sendall(frame(0x1, b"Hello"))
+            self.assertEqual(read_frame(s), (True, 0x1, b"Hello"))
+            out = lesson.wait_for_output(rb"\xe2\x86\x92 text")  # the "→ text" line of the echo
+            self.assertRegex(out, r"#1 connect 127\.0\.0\.1:\d+")
+            self.assertIn("#1 handshake ok", out)
+            self.assertRegex(out, r'#1 ← text +fin masked 5 B "Hello"')
+            self.assertRegex(out, r'#1 → text +fin 5 B "Hello"')
+            s.close()
+            self.assertEqual(lesson.stop(), 0)
+        with Lesson("lesson4-framing", "serve", "-vv") as lesson:
+            s = raw(lesson.port)
+            handshake(s, lesson.port)
+            s.sendall(frame(0x2, b"\x00" * 300))
+            self.assertEqual(read_frame(s)[2], b"\x00" * 300)
+            out = lesson.wait_for_output(rb"more bytes not shown\n(.|\n)*more bytes not shown")
+            self.assertIn("|1|0|0|0|0 0 1 0|1|1 1 1 1 1 1 0|", out)  # binary, masked, 16-bit length
+            self.assertIn("ext. length: 01 2c = 300", out)
+            self.assertIn("0000  82 fe 01 2c", out)
+            s.close()
+            self.assertEqual(lesson.stop(), 0)
+
+
 class SizeLimit(unittest.TestCase):
     def test_a_message_over_the_limit_is_1009_and_at_the_limit_is_echoed(self):
         with Lesson("lesson4-framing", "serve", "--max-message", "1000") as lesson:

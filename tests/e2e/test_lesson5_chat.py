@@ -197,6 +197,22 @@ class ChatRoom(unittest.TestCase):
         self.assertTrue(read_all(s).startswith(b"HTTP/1.1 404"))
 
 
+class Verbose(unittest.TestCase):
+    def test_v_prints_one_line_per_connection_event(self):
+        with Lesson("lesson5-chat", "-v") as lesson:
+            async def talk():
+                alice = await login(f"ws://127.0.0.1:{lesson.port}/ws", "alice")
+                await alice.send(json.dumps({"type": "CHAT", "message": "hello"}))
+                await recv_json(alice)
+                await alice.close(1000)
+            arun(talk())
+            out = lesson.wait_for_output(rb"LOGOUT alice")
+            for line in (r"#1 connect 127\.0\.0\.1:\d+", r"#1 handshake ok · GET /ws", r"#1 LOGIN alice · room: alice",
+                         r'#1 CHAT "hello" → 1 clients', r"#1 close 1000 \(normal closure\)", r"#1 LOGOUT alice · room: empty"):
+                self.assertRegex(out, line)
+            self.assertEqual(lesson.stop(), 0)
+
+
 class Limits(unittest.TestCase):
     def test_handshake_timeout_and_header_limit_are_settings(self):
         with Lesson("lesson5-chat", "--handshake-timeout", "0.5", "--max-header-bytes", "200") as lesson:
