@@ -17,8 +17,8 @@
 
 #include "net/socket.hpp"
 #include "proto/chat.hpp"
-#include "proto/handshake.hpp"
 #include "proto/receiver.hpp"
+#include "server/client.hpp"
 #include "server/random.hpp"
 
 using namespace ws;
@@ -35,24 +35,11 @@ struct Conn {
     bool is_sender = false;
 };
 
-// Connects and upgrades with a blocking handshake; the socket is then made non-blocking.
+// Connects and upgrades with the project's blocking client (which checks the accept key),
+// then takes the socket over, non-blocking, for the epoll loop.
 std::unique_ptr<Conn> open_connection(std::uint16_t port, const std::string& path, Random& random) {
     auto c = std::make_unique<Conn>();
-    c->fd = net::connect_to("127.0.0.1", port);
-    std::string key = handshake::client_key(random.nonce());
-    auto deadline = net::after(std::chrono::seconds(10));
-    if (net::write_all(c->fd.get(), handshake::client_request("127.0.0.1", path, key), deadline) != net::IoStatus::ok)
-        throw std::runtime_error("handshake write failed");
-    std::string head;
-    char buf[4096];
-    while (head.find("\r\n\r\n") == std::string::npos) {
-        std::size_t n = 0;
-        if (net::read_some(c->fd.get(), buf, sizeof buf, n, deadline) != net::IoStatus::ok)
-            throw std::runtime_error("no handshake response");
-        head.append(buf, n);
-    }
-    if (head.rfind("HTTP/1.1 101", 0) != 0) throw std::runtime_error("handshake refused: " + head.substr(0, 40));
-    c->in = head.substr(head.find("\r\n\r\n") + 4);
+    c->fd = Client("127.0.0.1", port, path, random, std::chrono::seconds(10)).take_connection(c->in);
     net::set_non_blocking(c->fd.get());
     return c;
 }

@@ -79,6 +79,12 @@ void print_checks(const handshake::Result& result) {
 // arrives, answer pings and closes, and send 1001 when the server stops.
 void hold_open(server::ThreadedServer& server, int fd, int number, std::string leftover) {
     Receiver receiver(Role::server);
+    // A server's frames are not masked (RFC 6455 §5.1).
+    auto send_frame = [fd](Opcode opcode, std::string_view payload) {
+        std::string frame;
+        append_frame(frame, opcode, payload);
+        net::write_all(fd, frame, net::after(2s));
+    };
     std::string buffer = std::move(leftover);
     char chunk[16 * 1024];
     for (;;) {
@@ -92,18 +98,18 @@ void hold_open(server::ThreadedServer& server, int fd, int number, std::string l
                                        opcode_name(static_cast<std::uint8_t>(e.type)), print::printable(payload)));
                 continue;
             case Event::Kind::ping:
-                net::write_all(fd, build_frame({.opcode = 0xA}, payload), net::after(2s));
+                send_frame(Opcode::pong, payload);
                 continue;
             case Event::Kind::pong:
                 continue;
             case Event::Kind::close:
                 print::out(fmt::format("#{} the client closed with {} ({}); answering with a close frame\n", number,
                                        e.code, close_code_name(e.code)));
-                net::write_all(fd, build_frame({.opcode = 0x8}, e.code == 1005 ? "" : close_payload(e.code, "")), net::after(2s));
+                send_frame(Opcode::close, e.code == 1005 ? "" : close_payload(e.code, ""));
                 return;
             case Event::Kind::fail:
                 print::out(fmt::format("#{} protocol error: {}; closing with {}\n", number, e.reason, e.code));
-                net::write_all(fd, build_frame({.opcode = 0x8}, close_payload(e.code, e.reason)), net::after(2s));
+                send_frame(Opcode::close, close_payload(e.code, e.reason));
                 return;
             case Event::Kind::need_more:
                 break;
@@ -111,7 +117,7 @@ void hold_open(server::ThreadedServer& server, int fd, int number, std::string l
         // Checked before every read, so a client that never stops sending cannot keep the
         // lesson from stopping.
         if (server.stopping()) {
-            net::write_all(fd, build_frame({.opcode = 0x8}, close_payload(1001, "server shutting down")), net::after(1s));
+            send_frame(Opcode::close, close_payload(1001, "server shutting down"));
             print::out(fmt::format("#{} server stopping: sent close 1001 (going away)\n", number));
             return;
         }

@@ -10,8 +10,7 @@ namespace {
 // A field of `bits` bits drawn between bars takes 2*bits-1 characters.
 std::string field(std::string_view content, int bits) {
     std::size_t width = static_cast<std::size_t>(2 * bits - 1);
-    std::size_t chars = 0;  // terminal columns: one per code point ("…" is three bytes, one column)
-    for (char c : content) chars += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+    std::size_t chars = columns(content);  // "…" is three bytes, one column
     if (chars > width) return std::string(content.substr(0, width));
     std::size_t left = (width - chars) / 2;
     return std::string(left, ' ') + std::string(content) + std::string(width - chars - left, ' ');

@@ -18,19 +18,18 @@ bool g_color = false;
 bool g_step = false;
 std::mutex g_out_mutex;
 
-// The number of terminal columns a UTF-8 string takes (each code point counts as one).
+}  // namespace
+
 std::size_t columns(std::string_view s) {
     std::size_t n = 0;
     bool in_escape = false;
     for (char c : s) {
         if (c == '\x1b') { in_escape = true; continue; }
         if (in_escape) { if (c == 'm') in_escape = false; continue; }
-        if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
+        n += !is_continuation_byte(c);
     }
     return n;
 }
-
-}  // namespace
 
 void set_color(ColorMode mode) {
     if (mode == ColorMode::always) g_color = true;
@@ -153,7 +152,7 @@ std::string printable(std::string_view payload, std::size_t max_chars) {
         std::size_t chars = 0, i = 0;
         for (; i < payload.size(); ++i) {
             auto b = static_cast<unsigned char>(payload[i]);
-            if ((b & 0xC0) != 0x80 && chars++ == max_chars) break;
+            if (!is_continuation_byte(payload[i]) && chars++ == max_chars) break;
             if (b == '\n') s += "\\n";
             else if (b == '\t') s += "\\t";
             else s += static_cast<char>(b);

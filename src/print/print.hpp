@@ -25,6 +25,9 @@ std::string paint(std::string_view text, Style);
 void out(std::string_view text);
 void err(std::string_view text);  // one line on stderr, for errors
 
+// The terminal columns a UTF-8 string takes: one per character, colour codes not counted.
+std::size_t columns(std::string_view);
+
 // "── title ─────────" padded to the lesson's width.
 std::string heading(std::string_view title);
 inline constexpr std::size_t kWidth = 92;

@@ -2,17 +2,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "proto/utf8.hpp"
+
 namespace ws::chat {
 namespace {
 
 using json = nlohmann::ordered_json;  // keeps keys in the order the design lists them
-
-std::size_t count_code_points(std::string_view utf8) {
-    std::size_t n = 0;
-    for (char c : utf8)
-        if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;
-    return n;
-}
 
 bool has_control_character(std::string_view s) {
     for (char c : s)

@@ -1,5 +1,7 @@
 #include "proto/frame.hpp"
 
+#include "proto/utf8.hpp"
+
 #include <cstring>
 
 namespace ws {
@@ -131,6 +133,13 @@ void append_frame(std::string& out, Opcode opcode, std::string_view payload) {
 }
 
 std::string close_payload(std::uint16_t code, std::string_view reason) {
+    // A close frame is a control frame: 125 bytes at most, so the reason gets 123. It is cut
+    // at a character boundary, since a receiver checks it as UTF-8 (RFC 6455 §5.5.1).
+    if (reason.size() > 123) {
+        std::size_t cut = 123;
+        while (cut > 0 && is_continuation_byte(reason[cut])) --cut;
+        reason = reason.substr(0, cut);
+    }
     std::string p;
     p.push_back(static_cast<char>(code >> 8));
     p.push_back(static_cast<char>(code & 0xFF));

@@ -96,7 +96,8 @@ struct FrameSpec {
 std::string build_frame(const FrameSpec& spec, std::string_view payload);
 // Appends an unmasked frame (as a server sends) to `out`: the fast path used by the servers.
 void append_frame(std::string& out, Opcode opcode, std::string_view payload);
-// The payload of a close frame: the code in network order, then the UTF-8 reason.
+// The payload of a close frame: the code in network order, then the UTF-8 reason, cut to
+// 123 bytes (at a character boundary) so the frame stays within a control frame's 125.
 std::string close_payload(std::uint16_t code, std::string_view reason);
 
 // XORs `data` with the key, starting at key byte `phase` (0-3); returns the next phase.

@@ -60,6 +60,12 @@ bool Utf8Validator::feed(std::string_view bytes) {
     return true;
 }
 
+std::size_t count_code_points(std::string_view text) {
+    std::size_t n = 0;
+    for (char c : text) n += !is_continuation_byte(c);
+    return n;
+}
+
 bool is_valid_utf8(std::string_view bytes) {
     Utf8Validator v;
     return v.feed(bytes) && v.complete();

@@ -32,4 +32,9 @@ private:
 // The whole of `bytes` is valid UTF-8.
 bool is_valid_utf8(std::string_view bytes);
 
+// Continuation bytes are 10xxxxxx; every other byte starts a character.
+inline bool is_continuation_byte(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
+// How many characters (code points) valid UTF-8 text holds.
+std::size_t count_code_points(std::string_view text);
+
 }  // namespace ws

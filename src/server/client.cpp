@@ -1,12 +1,27 @@
 #include "server/client.hpp"
 
-#include <cctype>
 #include <stdexcept>
 
 #include "proto/handshake.hpp"
 #include "proto/http.hpp"
 
 namespace ws {
+namespace {
+
+// The Sec-WebSocket-Accept value of a response head ("" if absent); names in any case.
+std::string_view accept_value(std::string_view head) {
+    for (std::size_t at = head.find("\r\n"); at != std::string_view::npos;) {
+        std::size_t end = head.find("\r\n", at + 2);
+        std::string_view line = head.substr(at + 2, end == std::string_view::npos ? end : end - at - 2);
+        std::size_t colon = line.find(':');
+        if (colon != std::string_view::npos && http::iequals(line.substr(0, colon), "Sec-WebSocket-Accept"))
+            return http::trim(line.substr(colon + 1));
+        at = end;
+    }
+    return {};
+}
+
+}  // namespace
 
 Client::Client(const std::string& host, std::uint16_t port, std::string_view path, Random& random,
                std::chrono::milliseconds timeout)
@@ -37,13 +52,13 @@ Client::Client(const std::string& host, std::uint16_t port, std::string_view pat
     // RFC 6455 §4.1: the client checks the status and the accept key before using the connection.
     if (response_.rfind("HTTP/1.1 101", 0) != 0)
         throw std::runtime_error("handshake refused: " + response_.substr(0, response_.find("\r\n")));
-    std::string expected = "sec-websocket-accept: " + handshake::accept_key(key);
-    std::string lower;
-    for (char c : response_) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    std::string expected_lower;
-    for (char c : expected) expected_lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (lower.find(expected_lower + "\r\n") == std::string::npos)
+    if (accept_value(response_) != handshake::accept_key(key))
         throw std::runtime_error("the server's Sec-WebSocket-Accept is wrong or missing");
+}
+
+net::Fd Client::take_connection(std::string& leftover) && {
+    leftover = std::move(buffer_);
+    return std::move(fd_);
 }
 
 void Client::send_raw(std::string_view bytes) {

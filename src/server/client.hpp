@@ -42,6 +42,9 @@ public:
     ClientMessage close(std::uint16_t code = 1000, std::string_view reason = {});
 
     int fd() const { return fd_.get(); }
+    // Hands the upgraded socket over (the load client drives many from its own loop), with any
+    // bytes already read after the handshake.
+    net::Fd take_connection(std::string& leftover) &&;
 
 private:
     net::Fd fd_;

@@ -27,6 +27,11 @@ std::uint64_t tag_of(Connection& c) { return reinterpret_cast<std::uintptr_t>(&c
 
 std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
 
+// The header of a frame this server just built (for -v/-vv only).
+FrameHeader header_of(std::string_view frame) {
+    return parse_header(std::span(reinterpret_cast<const std::uint8_t*>(frame.data()), frame.size())).header;
+}
+
 }  // namespace
 
 Server::Server(Options options, Handler& handler)
@@ -264,24 +269,31 @@ std::size_t Server::handle_frames(Connection& c, std::span<std::uint8_t> bytes) 
 }
 
 void Server::send(Connection& c, Opcode opcode, std::string_view payload) {
-    if (c.state != Connection::State::open && !(c.state == Connection::State::closing && opcode == Opcode::close)) return;
+    if (c.state == Connection::State::open) queue_frame(c, opcode, payload);
+}
+
+void Server::queue_frame(Connection& c, Opcode opcode, std::string_view payload) {
     std::size_t before = c.out.size();
     append_frame(c.out, opcode, payload);
     if (options_.log_frames != FrameLog::none) {
         std::string_view frame(c.out.data() + before, c.out.size() - before);
-        HeaderParse hp = parse_header(std::span(reinterpret_cast<const std::uint8_t*>(frame.data()), frame.size()));
-        log_frame(c, hp.header, frame.substr(0, hp.header.header_length), payload, false);
+        const FrameHeader header = header_of(frame);
+        log_frame(c, header, frame.substr(0, header.header_length), payload, false);
     }
     mark_dirty(c);
+}
+
+void Server::send_close(Connection& c, std::uint16_t code, std::string_view payload, std::string_view reason) {
+    queue_frame(c, Opcode::close, payload);
+    c.state = Connection::State::closing;
+    notify_closed(c, code, reason);
 }
 
 void Server::broadcast(std::span<Connection* const> to, Opcode opcode, std::string_view payload) {
     std::string frame;
     append_frame(frame, opcode, payload);
-    if (options_.log_frames != FrameLog::none && !to.empty()) {
-        HeaderParse hp = parse_header(std::span(reinterpret_cast<const std::uint8_t*>(frame.data()), frame.size()));
-        print::out(fmt::format("   {} (to {} clients)\n", print::frame_summary(hp.header, payload, false), to.size()));
-    }
+    if (options_.log_frames != FrameLog::none && !to.empty())
+        print::out(fmt::format("   {} (to {} clients)\n", print::frame_summary(header_of(frame), payload, false), to.size()));
     std::vector<Connection*> laggards;
     for (Connection* c : to) {
         if (c->state != Connection::State::open) continue;
@@ -301,10 +313,8 @@ void Server::broadcast(std::span<Connection* const> to, Opcode opcode, std::stri
 void Server::close(Connection& c, std::uint16_t code, std::string_view reason) {
     if (c.state != Connection::State::open) return;
     log(c, fmt::format("closing with {} ({}) {}", code, close_code_name(code), reason));
-    c.state = Connection::State::closing;
-    send(c, Opcode::close, close_payload(code, reason.substr(0, 123)));
+    send_close(c, code, close_payload(code, reason), reason);
     c.deadline = net::Clock::now() + options_.close_timeout;
-    notify_closed(c, code, reason);
 }
 
 void Server::peer_closed(Connection& c, std::uint16_t code, std::string_view reason) {
@@ -319,9 +329,7 @@ void Server::peer_closed(Connection& c, std::uint16_t code, std::string_view rea
         log(c, fmt::format("close {} ({}){}", code, close_code_name(code),
                            reason.empty() ? "" : fmt::format(" \"{}\"", reason)));
         // RFC 6455 §5.5.1: answer with a close frame, echoing the status code.
-        c.state = Connection::State::closing;
-        send(c, Opcode::close, code == 1005 ? std::string() : close_payload(code, ""));
-        notify_closed(c, code, reason);
+        send_close(c, code, code == 1005 ? std::string() : close_payload(code, ""), reason);
     }
     begin_draining(c);
 }
@@ -330,9 +338,7 @@ void Server::fail(Connection& c, std::uint16_t code, std::string_view reason) {
     // RFC 6455 §7.1.7 "Fail the WebSocket Connection": send a close frame with the reason, hang up.
     if (c.state == Connection::State::open) {
         log(c, fmt::format("protocol failure: {} → closing with {} ({})", reason, code, close_code_name(code)));
-        c.state = Connection::State::closing;
-        send(c, Opcode::close, close_payload(code, reason));
-        notify_closed(c, code, reason);
+        send_close(c, code, close_payload(code, reason), reason);
     }
     begin_draining(c);
 }

@@ -97,7 +97,8 @@ public:
     // Safe from another thread and from a signal handler.
     void stop() { waker_.wake(); }
 
-    // Queues one frame; it is written at the end of this loop turn, together with the rest.
+    // Queues one frame to an open connection; it is written at the end of this loop turn,
+    // together with the rest. Does nothing once the connection is closing.
     void send(Connection&, Opcode, std::string_view payload);
     // Encodes the frame once and queues it to each connection. A client with more than
     // max_backlog bytes waiting is closed with 1013: it is not reading, and the room goes on.
@@ -114,6 +115,9 @@ private:
     void on_readable(Connection&);
     void handle_http(Connection&);
     std::size_t handle_frames(Connection&, std::span<std::uint8_t> bytes);
+    void queue_frame(Connection&, Opcode, std::string_view payload);
+    // Queues our close frame and leaves the open state; the handler hears of it in settle().
+    void send_close(Connection&, std::uint16_t code, std::string_view payload, std::string_view reason);
     void peer_closed(Connection&, std::uint16_t code, std::string_view reason);
     void fail(Connection&, std::uint16_t code, std::string_view reason);
     void respond_and_hang_up(Connection&, std::string response);

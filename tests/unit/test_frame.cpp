@@ -149,3 +149,14 @@ TEST(CloseCodes, OnlyValidCodesMayBeSent) {
     for (int code : {0, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535})
         EXPECT_FALSE(is_valid_close_code(static_cast<std::uint16_t>(code))) << code;
 }
+
+TEST(CloseCodes, ALongReasonIsCutToFitAControlFrameOnACharacterBoundary) {
+    // RFC 6455 §5.5: a control frame's payload is at most 125 bytes; 2 of them hold the code.
+    std::string reason;
+    for (int i = 0; i < 100; ++i) reason += "é";  // 200 bytes, 2 per character
+    std::string payload = close_payload(1001, reason);
+    EXPECT_EQ(payload.size(), 2u + 122u);  // 123 would split the 62nd "é"
+    EXPECT_EQ(payload.substr(2), reason.substr(0, 122));
+    EXPECT_EQ(close_payload(1000, std::string(123, 'r')).size(), 125u);
+    EXPECT_EQ(close_payload(1000, std::string(500, 'r')).size(), 125u);
+}

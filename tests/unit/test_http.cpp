@@ -75,7 +75,11 @@ TEST_P(HttpSplit, EverySplitPointGivesTheSameRequest) {
     EXPECT_EQ(r.consumed, kChromeRequest.size());
 }
 
-INSTANTIATE_TEST_SUITE_P(AllOffsets, HttpSplit, ::testing::Range<std::size_t>(0, 170));
+// Every offset from 0 to the whole request, the final "\r\n\r\n" included.
+constexpr std::size_t kChromeRequestSize = 176;
+INSTANTIATE_TEST_SUITE_P(AllOffsets, HttpSplit, ::testing::Range<std::size_t>(0, kChromeRequestSize + 1));
+
+TEST(HttpParser, SplitTestsCoverTheWholeRequest) { EXPECT_EQ(kChromeRequest.size(), kChromeRequestSize); }
 
 TEST(HttpParser, OneByteAtATime) {
     RequestParser parser;
