@@ -1,128 +1,162 @@
-// ws_load: the project's own load client for `make bench`. One thread, epoll, many WebSocket
-// connections. It measures, it does not teach: the lessons' servers are what is measured.
+// ws_load: the project's own load client for `make bench`. One thread, the project's epoll loop,
+// many WebSocket connections, each a client Session over a Transport: the same protocol code
+// the lessons run. It measures, it does not teach: the lessons' servers are what is measured.
 //   ws_load echo --port P --connections 64 --inflight 16 --size 32 --seconds 5
 //   ws_load chat --port P --receivers 1000 --inflight 16 --size 64 --seconds 5
 //   ws_load idle --port P --connections 10000 --pid SERVER_PID
-#include <sys/epoll.h>
-#include <sys/socket.h>
+//   ws_load handshakes --port P --pid SERVER_PID --seconds 5
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <functional>
+#include <memory>
+#include <sstream>
 #include <thread>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include "net/socket.hpp"
+#include "client/client.hpp"
+#include "net/loop.hpp"
+#include "net/transport.hpp"
 #include "proto/chat.hpp"
-#include "proto/receiver.hpp"
-#include "server/client.hpp"
-#include "server/random.hpp"
+#include "proto/random.hpp"
+#include "proto/session.hpp"
 
 using namespace ws;
 using Clock = std::chrono::steady_clock;
 
 namespace {
 
-struct Conn {
-    net::Fd fd;
+// One connection of the load: a client session on the loop. `on_message` sees each message.
+struct Conn final : net::Watcher {
+    net::Loop& loop;
+    net::Transport transport;
+    Session session;
     std::string in;
-    std::string out;
-    Receiver receiver{Role::client, ReceiverLimits{1ull << 30}};
-    std::uint64_t received = 0;
+    std::function<void(Conn&, std::string_view)> on_message;
     bool is_sender = false;
+    bool writing = false;
+
+    Conn(net::Loop& l, net::Transport t, Random& random, std::string leftover)
+        : loop(l), transport(std::move(t)), session(Role::client, ReceiverLimits{1ull << 30}, &random),
+          in(std::move(leftover)) {}
+
+    void on_ready(std::uint32_t events) override {
+        if (events & EPOLLOUT) flush();
+        if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR))) return;
+        static std::vector<std::uint8_t> buffer(1 << 20);
+        net::IoResult r = transport.read(buffer.data(), buffer.size());
+        if (r.status == net::Io::want_read) return;
+        if (r.status != net::Io::done) throw std::runtime_error("the server closed a connection (a receiver too slow?)");
+        std::span<std::uint8_t> bytes(buffer.data(), r.bytes);
+        if (!in.empty()) {
+            in.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+            bytes = std::span(reinterpret_cast<std::uint8_t*>(in.data()), in.size());
+        }
+        std::size_t used = session.feed(bytes, [&](const Event& e) {
+            if (e.kind == Event::Kind::message) on_message(*this, e.payload);
+            if (e.kind == Event::Kind::close || e.kind == Event::Kind::fail)
+                throw std::runtime_error(fmt::format("the server closed a connection: {} {}", e.code, e.reason));
+        });
+        std::string tail(reinterpret_cast<const char*>(bytes.data()) + used, bytes.size() - used);
+        in = std::move(tail);
+        flush();
+    }
+
+    void flush() {
+        while (session.has_output()) {
+            net::IoResult r = transport.write(session.output());
+            if (r.status == net::Io::done && r.bytes > 0) {
+                session.wrote(r.bytes);
+                continue;
+            }
+            if (r.status == net::Io::error) throw std::runtime_error("write failed");
+            break;
+        }
+        bool want = session.has_output();
+        if (want != writing) {
+            writing = want;
+            loop.modify(transport.fd(), EPOLLIN | (want ? EPOLLOUT : 0u), *this);
+        }
+    }
 };
 
-// Connects and upgrades with the project's blocking client (which checks the accept key),
-// then takes the socket over, non-blocking, for the epoll loop.
-std::unique_ptr<Conn> open_connection(std::uint16_t port, const std::string& path, Random& random) {
-    auto c = std::make_unique<Conn>();
-    c->fd = Client("127.0.0.1", port, path, random, std::chrono::seconds(10)).take_connection(c->in);
-    net::set_non_blocking(c->fd.get());
+// Connects and upgrades with the project's blocking client (which runs every client check),
+// then puts the connection on the loop.
+std::unique_ptr<Conn> open_connection(net::Loop& loop, std::uint16_t port, const std::string& path, Random& random) {
+    Client client("127.0.0.1", port, path, random, std::chrono::seconds(10));
+    std::string leftover;
+    net::Transport t = std::move(client).take(leftover);
+    auto c = std::make_unique<Conn>(loop, std::move(t), random, std::move(leftover));
+    loop.watch(c->transport.fd(), EPOLLIN, *c);
     return c;
 }
 
-std::string masked_frame(Random& random, Opcode op, std::string_view payload) {
-    return build_frame({.opcode = static_cast<std::uint8_t>(op), .masked = true, .mask = random.mask_key()}, payload);
-}
-
-bool flush(Conn& c) {
-    while (!c.out.empty()) {
-        ssize_t n = ::send(c.fd.get(), c.out.data(), c.out.size(), MSG_NOSIGNAL);
-        if (n > 0) { c.out.erase(0, static_cast<std::size_t>(n)); continue; }
-        if (n < 0 && (errno == EAGAIN || errno == EINTR)) return true;
-        return false;
-    }
-    return true;
-}
-
-// Reads what is there and calls on_message for each message; false when the connection ended.
-template <class F>
-bool drain(Conn& c, std::vector<char>& buffer, F&& on_message) {
-    for (;;) {
-        ssize_t n = ::recv(c.fd.get(), buffer.data(), buffer.size(), 0);
-        if (n == 0) return false;
-        if (n < 0) return errno == EAGAIN || errno == EINTR;
-        c.in.append(buffer.data(), static_cast<std::size_t>(n));
-        std::size_t at = 0;
-        for (;;) {
-            std::size_t consumed = 0;
-            Event e = c.receiver.next(std::span(reinterpret_cast<std::uint8_t*>(c.in.data() + at), c.in.size() - at), consumed);
-            at += consumed;
-            if (e.kind == Event::Kind::need_more) break;
-            if (e.kind == Event::Kind::message) on_message(e.payload);
-            if (e.kind == Event::Kind::close || e.kind == Event::Kind::fail) return false;
-        }
-        c.in.erase(0, at);
-        if (static_cast<std::size_t>(n) < buffer.size()) return true;
-    }
-}
-
-long rss_kib(int pid) {
+long proc_status_kib(int pid, std::string_view field) {
     std::ifstream status(fmt::format("/proc/{}/status", pid));
     std::string line;
     while (std::getline(status, line))
-        if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+        if (line.rfind(field, 0) == 0) return std::stol(line.substr(field.size()));
     return -1;
+}
+
+// The CPU time a process has used, user + system.
+double cpu_seconds(int pid) {
+    std::ifstream stat(fmt::format("/proc/{}/stat", pid));
+    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    std::istringstream fields(text.substr(text.rfind(')') + 2));
+    std::string skip;
+    for (int i = 3; i < 14; ++i) fields >> skip;  // fields 3..13
+    long utime = 0, stime = 0;
+    fields >> utime >> stime;
+    return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+// Runs the loop for `seconds` after a warm-up of half a second; `reset` is called when the
+// counting starts.
+void run_for(net::Loop& loop, double seconds, const std::function<void()>& reset) {
+    struct Stop final : net::Timer {
+        net::Loop& loop;
+        std::function<void()> fire;
+        explicit Stop(net::Loop& l) : loop(l) {}
+        void on_timer() override { fire(); }
+    } stop(loop);
+    bool counting = false;
+    stop.fire = [&] {
+        if (!counting) {
+            counting = true;
+            reset();
+            loop.arm(stop, Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds)));
+        } else {
+            loop.quit();
+        }
+    };
+    loop.arm(stop, Clock::now() + std::chrono::milliseconds(500));
+    loop.run();
 }
 
 int run_echo(std::uint16_t port, int connections, int inflight, std::size_t size, double seconds) {
     Random random(1);
-    net::Fd ep(::epoll_create1(0));
+    net::Loop loop;
     std::vector<std::unique_ptr<Conn>> conns;
     std::string payload(size, 'x');
-    std::string frame = masked_frame(random, Opcode::binary, payload);
-    for (int i = 0; i < connections; ++i) {
-        conns.push_back(open_connection(port, "/", random));
-        Conn& c = *conns.back();
-        epoll_event ev{EPOLLIN, {.ptr = &c}};
-        ::epoll_ctl(ep.get(), EPOLL_CTL_ADD, c.fd.get(), &ev);
-        for (int k = 0; k < inflight; ++k) c.out += frame;
-        flush(c);
-    }
-    std::vector<char> buffer(1 << 20);
-    std::vector<epoll_event> events(1024);
-    auto start = Clock::now();
-    auto warm = start + std::chrono::milliseconds(500);
-    auto end = warm + std::chrono::duration<double>(seconds);
     std::uint64_t counted = 0;
-    bool counting = false;
-    while (Clock::now() < end) {
-        int n = ::epoll_wait(ep.get(), events.data(), static_cast<int>(events.size()), 100);
-        if (!counting && Clock::now() >= warm) { counting = true; counted = 0; }
-        for (int i = 0; i < n; ++i) {
-            Conn& c = *static_cast<Conn*>(events[static_cast<std::size_t>(i)].data.ptr);
-            std::uint64_t got = 0;
-            if (!drain(c, buffer, [&](std::string_view) { ++got; })) throw std::runtime_error("the server closed a connection");
-            counted += got;
-            for (std::uint64_t k = 0; k < got; ++k) c.out += frame;  // keep `inflight` messages in flight
-            if (!flush(c)) throw std::runtime_error("write failed");
-            if (!c.out.empty()) throw std::runtime_error("the server stopped reading (send buffer full)");
-        }
+    for (int i = 0; i < connections; ++i) {
+        conns.push_back(open_connection(loop, port, "/", random));
+        Conn& c = *conns.back();
+        c.on_message = [&](Conn& self, std::string_view) {
+            ++counted;
+            self.session.send(Opcode::binary, payload);  // keep `inflight` messages in flight
+        };
+        for (int k = 0; k < inflight; ++k) c.session.send(Opcode::binary, payload);
+        c.flush();
     }
-    double elapsed = std::chrono::duration<double>(Clock::now() - warm).count();
+    auto start = Clock::now();
+    run_for(loop, seconds, [&] { counted = 0; start = Clock::now(); });
+    double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
     double rate = static_cast<double>(counted) / elapsed;
     fmt::print("echo: {} connections x {} in flight x {} B: {:.0f} messages/s, {:.1f} MB/s\n", connections, inflight,
                size, rate, rate * static_cast<double>(size) / 1e6);
@@ -131,73 +165,57 @@ int run_echo(std::uint16_t port, int connections, int inflight, std::size_t size
 
 int run_chat(std::uint16_t port, int receivers, int inflight, std::size_t size, double seconds) {
     Random random(2);
-    net::Fd ep(::epoll_create1(0));
+    net::Loop loop;
     std::vector<std::unique_ptr<Conn>> conns;
-    std::vector<char> buffer(1 << 20);
-    // Everyone logs in; the sender last. Then wait for the join announcements to settle.
-    for (int i = 0; i <= receivers; ++i) {
-        conns.push_back(open_connection(port, "/ws", random));
-        Conn& c = *conns.back();
-        c.is_sender = i == receivers;
-        c.out = masked_frame(random, Opcode::text, chat::client_login_json(c.is_sender ? "sender" : fmt::format("r{}", i)));
-        flush(c);
-        epoll_event ev{EPOLLIN, {.ptr = &c}};
-        ::epoll_ctl(ep.get(), EPOLL_CTL_ADD, c.fd.get(), &ev);
-    }
-    std::vector<epoll_event> events(1024);
-    auto quiet_until = Clock::now() + std::chrono::milliseconds(500);
-    while (Clock::now() < quiet_until) {
-        int n = ::epoll_wait(ep.get(), events.data(), static_cast<int>(events.size()), 100);
-        if (n > 0) quiet_until = Clock::now() + std::chrono::milliseconds(500);
-        for (int i = 0; i < n; ++i) drain(*static_cast<Conn*>(events[static_cast<std::size_t>(i)].data.ptr), buffer, [](auto) {});
-    }
-
-    Conn& sender = *conns.back();
     auto t0 = Clock::now();
-    auto chat_frame = [&]() {
+    std::uint64_t deliveries = 0, sample = 0;
+    std::vector<double> latencies;
+    bool measuring = false;
+    auto chat_text = [&]() {
         auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count();
         std::string text = fmt::format("{:020}", ns);
         text.resize(size, '.');
-        return masked_frame(random, Opcode::text, chat::client_chat_json(text));
+        return chat::client_chat_json(text);
     };
-    for (int k = 0; k < inflight; ++k) sender.out += chat_frame();
-    flush(sender);
-
-    std::uint64_t deliveries = 0;
-    std::vector<double> latencies;
-    auto warm = Clock::now() + std::chrono::milliseconds(500);
-    auto end = warm + std::chrono::duration<double>(seconds);
-    bool counting = false;
-    std::uint64_t sample = 0;
-    while (Clock::now() < end) {
-        int n = ::epoll_wait(ep.get(), events.data(), static_cast<int>(events.size()), 100);
-        auto now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count();
-        if (!counting && Clock::now() >= warm) { counting = true; deliveries = 0; latencies.clear(); }
-        for (int i = 0; i < n; ++i) {
-            Conn& c = *static_cast<Conn*>(events[static_cast<std::size_t>(i)].data.ptr);
-            std::uint64_t own = 0;
-            bool alive = drain(c, buffer, [&](std::string_view msg) {
-                // Only CHAT messages carry a send time; LOGIN/LOGOUT of other clients may still arrive.
-                if (msg.rfind("{\"type\":\"CHAT\"", 0) != 0) return;
-                auto at = msg.find("\"message\":\"");
-                if (at == std::string_view::npos) return;
-                if (c.is_sender) { ++own; return; }
-                ++deliveries;
-                if ((++sample & 63) == 0) {
-                    long long sent = std::stoll(std::string(msg.substr(at + 11, 20)));
-                    latencies.push_back(static_cast<double>(now_ns - sent) / 1e6);
-                }
-            });
-            if (!alive) throw std::runtime_error("the server closed a connection (a receiver too slow?)");
+    auto on_message = [&](Conn& c, std::string_view msg) {
+        // Only CHAT messages carry a send time; LOGIN/LOGOUT of other clients may still arrive.
+        if (!measuring || msg.rfind("{\"type\":\"CHAT\"", 0) != 0) return;
+        auto at = msg.find("\"message\":\"");
+        if (at == std::string_view::npos) return;
+        if (c.is_sender) {
             // The sender sees its own message once the server has queued it to everyone:
             // then it sends the next, keeping `inflight` in flight.
-            for (std::uint64_t k = 0; k < own; ++k) c.out += chat_frame();
-            flush(c);
+            c.session.send(Opcode::text, chat_text());
+            return;
         }
+        ++deliveries;
+        if ((++sample & 63) == 0) {
+            auto now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count();
+            long long sent = std::stoll(std::string(msg.substr(at + 11, 20)));
+            latencies.push_back(static_cast<double>(now_ns - sent) / 1e6);
+        }
+    };
+    // Everyone logs in; the sender last. Then the join announcements settle.
+    for (int i = 0; i <= receivers; ++i) {
+        conns.push_back(open_connection(loop, port, "/ws", random));
+        Conn& c = *conns.back();
+        c.is_sender = i == receivers;
+        c.on_message = on_message;
+        c.session.send(Opcode::text, chat::client_login_json(c.is_sender ? "sender" : fmt::format("r{}", i)));
+        c.flush();
     }
-    double elapsed = std::chrono::duration<double>(Clock::now() - warm).count();
+    run_for(loop, 0.5, [] {});
+    measuring = true;
+    Conn& sender = *conns.back();
+    for (int k = 0; k < inflight; ++k) sender.session.send(Opcode::text, chat_text());
+    sender.flush();
+    auto start = Clock::now();
+    run_for(loop, seconds, [&] { deliveries = 0; latencies.clear(); start = Clock::now(); });
+    double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
     std::sort(latencies.begin(), latencies.end());
-    auto pct = [&](double p) { return latencies.empty() ? 0.0 : latencies[static_cast<std::size_t>(p * static_cast<double>(latencies.size() - 1))]; };
+    auto pct = [&](double p) {
+        return latencies.empty() ? 0.0 : latencies[static_cast<std::size_t>(p * static_cast<double>(latencies.size() - 1))];
+    };
     fmt::print("chat: {} receivers, 1 sender, {} in flight x {} B: {:.0f} deliveries/s, latency p50 {:.2f} ms, p99 {:.2f} ms\n",
                receivers, inflight, size, static_cast<double>(deliveries) / elapsed, pct(0.5), pct(0.99));
     return 0;
@@ -205,13 +223,42 @@ int run_chat(std::uint16_t port, int receivers, int inflight, std::size_t size, 
 
 int run_idle(std::uint16_t port, int connections, int pid, const std::string& path) {
     Random random(3);
-    long before = rss_kib(pid);
+    net::Loop loop;
+    long rss_before = proc_status_kib(pid, "VmRSS:");
     std::vector<std::unique_ptr<Conn>> conns;
-    for (int i = 0; i < connections; ++i) conns.push_back(open_connection(port, path, random));
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
-    long after = rss_kib(pid);
-    fmt::print("idle: {} open connections: server RSS {} KiB → {} KiB, {:.2f} KiB per connection\n", connections, before,
-               after, static_cast<double>(after - before) / connections);
+    for (int i = 0; i < connections; ++i) conns.push_back(open_connection(loop, port, path, random));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // past the server's 1 s idle release
+    long rss_after = proc_status_kib(pid, "VmRSS:");
+    long peak_after = proc_status_kib(pid, "VmHWM:");
+    fmt::print("idle: {} open connections: server RSS {} → {} KiB ({:.2f} KiB per connection), "
+               "peak growth {:.2f} KiB per connection\n",
+               connections, rss_before, rss_after, static_cast<double>(rss_after - rss_before) / connections,
+               static_cast<double>(peak_after - rss_before) / connections);
+    return 0;
+}
+
+int run_handshakes(std::uint16_t port, int pid, const std::string& path, double seconds) {
+    // One after another: open (the upgrade), close (the closing handshake), TCP ends. What is
+    // reported is per second of the server's CPU, so the load client's own time does not count.
+    Random random(4);
+    auto one = [&] {
+        Client client("127.0.0.1", port, path, random, std::chrono::seconds(10));
+        Received r = client.close(1000, "");
+        if (r.kind != Event::Kind::close) throw std::runtime_error("the server did not answer the close");
+    };
+    for (int i = 0; i < 200; ++i) one();  // warm-up
+    double cpu_before = cpu_seconds(pid);
+    auto start = Clock::now();
+    std::uint64_t count = 0;
+    while (std::chrono::duration<double>(Clock::now() - start).count() < seconds) {
+        one();
+        ++count;
+    }
+    double wall = std::chrono::duration<double>(Clock::now() - start).count();
+    double cpu = cpu_seconds(pid) - cpu_before;
+    fmt::print("handshakes: {} upgrades + closing handshakes in {:.1f} s: {:.0f}/s, {:.0f} per server CPU-second "
+               "(server CPU {:.2f} s)\n",
+               count, wall, static_cast<double>(count) / wall, cpu > 0 ? static_cast<double>(count) / cpu : 0.0, cpu);
     return 0;
 }
 
@@ -240,12 +287,17 @@ int main(int argc, char** argv) {
     idle->add_option("--connections", connections);
     idle->add_option("--pid", pid)->required();
     idle->add_option("--path", path);
+    auto* hs = app.add_subcommand("handshakes", "open and close connections one after another: per server CPU-second");
+    hs->add_option("--pid", pid)->required();
+    hs->add_option("--path", path);
+    hs->add_option("--seconds", seconds);
     app.fallthrough();
     CLI11_PARSE(app, argc, argv);
     net::raise_open_file_limit();
     try {
         if (echo->parsed()) return run_echo(port, connections, inflight, size, seconds);
         if (chat->parsed()) return run_chat(port, receivers, inflight, size, seconds);
+        if (hs->parsed()) return run_handshakes(port, pid, path, seconds);
         return run_idle(port, connections, pid, path);
     } catch (const std::exception& e) {
         fmt::print(stderr, "error: {}\n", e.what());

@@ -6,11 +6,11 @@
 
 #include <fmt/format.h>
 
-#include "net/socket.hpp"
+#include "net/transport.hpp"
 #include "print/print.hpp"
 #include "proto/handshake.hpp"
 #include "server/lesson_cli.hpp"
-#include "server/random.hpp"
+#include "proto/random.hpp"
 #include "server/threaded_server.hpp"
 
 using namespace ws;
@@ -31,7 +31,7 @@ std::string explanation(std::string_view received) {
 }
 
 // Reads whatever arrives and prints it, read by read: one read() is not one message.
-void session(server::ThreadedServer& server, net::Fd fd, const net::Endpoint& peer, int number,
+void session(server::ThreadedServer& server, net::Transport fd, const net::Endpoint& peer, int number,
              std::chrono::milliseconds hang_up_after, std::size_t max_bytes) {
     print::out(print::heading(fmt::format("connection #{} from {}", number, peer.str())));
     std::string received;
@@ -41,7 +41,7 @@ void session(server::ThreadedServer& server, net::Fd fd, const net::Endpoint& pe
     char buffer[16 * 1024];
     for (;;) {
         std::size_t n = 0;
-        auto status = net::read_some(fd.get(), buffer, sizeof buffer, n, net::after(100ms));
+        auto status = net::read_some(fd, buffer, sizeof buffer, n, net::after(100ms));
         if (status == net::IoStatus::ok) {
             ++reads;
             received.append(buffer, n);
@@ -74,19 +74,19 @@ void session(server::ThreadedServer& server, net::Fd fd, const net::Endpoint& pe
 // The built-in "browser": sends Chrome's upgrade request in two writes, then waits for a reply
 // that never comes.
 void demo_client(std::uint16_t port, Random& random) {
-    net::Fd fd = net::connect_to("127.0.0.1", port);
+    net::Transport fd(net::connect_to("127.0.0.1", port));
     std::string request = handshake::browser_request(fmt::format("127.0.0.1:{}", port), "/",
                                                      handshake::client_key(random.nonce()));
     // Two writes with a pause: the server sees two reads. TCP delivers a stream of bytes, not
     // messages; a server must keep reading until the empty line.
     std::size_t half = request.size() / 2;
-    net::write_all(fd.get(), std::string_view(request).substr(0, half), net::after(2s));
+    net::write_all(fd, std::string_view(request).substr(0, half), net::after(2s));
     std::this_thread::sleep_for(100ms);
-    net::write_all(fd.get(), std::string_view(request).substr(half), net::after(2s));
+    net::write_all(fd, std::string_view(request).substr(half), net::after(2s));
 
     char buffer[256];
     std::size_t n = 0;
-    auto status = net::read_some(fd.get(), buffer, sizeof buffer, n, net::after(5s));
+    auto status = net::read_some(fd, buffer, sizeof buffer, n, net::after(5s));
     print::out(fmt::format(
         "\nclient: {}\n",
         status == net::IoStatus::eof ? "the connection ended and not one byte came back. A browser would now fire\n"
@@ -119,7 +119,7 @@ int main(int argc, char** argv) {
         print::out(fmt::format("listening on http://{}/\n", local.str()));
         auto hang_up = std::chrono::milliseconds(common.demo ? 1000 : hang_up_seconds * 1000);
 
-        auto serve = [&](net::Fd fd, net::Endpoint peer, int number) {
+        auto serve = [&](net::Transport fd, net::Endpoint peer, int number) {
             session(server, std::move(fd), peer, number, hang_up, max_bytes);
         };
         if (!common.demo) {

@@ -10,11 +10,11 @@
 #include "print/print.hpp"
 #include "proto/handshake.hpp"
 #include "proto/http.hpp"
+#include "client/client.hpp"
 #include "proto/receiver.hpp"
-#include "server/client.hpp"
 #include "server/html.hpp"
 #include "server/lesson_cli.hpp"
-#include "server/random.hpp"
+#include "proto/random.hpp"
 #include "server/threaded_server.hpp"
 
 using namespace ws;
@@ -76,63 +76,43 @@ void print_checks(const handshake::Result& result) {
 }
 
 // After a 101 the connection speaks frames. Lesson 4 takes them apart; here we only say what
-// arrives, answer pings and closes, and send 1001 when the server stops.
-void hold_open(server::ThreadedServer& server, int fd, int number, std::string leftover) {
-    Receiver receiver(Role::server);
-    // A server's frames are not masked (RFC 6455 §5.1).
-    auto send_frame = [fd](Opcode opcode, std::string_view payload) {
-        std::string frame;
-        append_frame(frame, opcode, payload);
-        net::write_all(fd, frame, net::after(2s));
-    };
-    std::string buffer = std::move(leftover);
-    char chunk[16 * 1024];
+// arrives; the session answers pings and closes, and we send 1001 when the server stops.
+void hold_open(server::ThreadedServer& server, net::Transport transport, int number, std::string leftover) {
+    BlockingSession ws(std::move(transport), Role::server, {}, nullptr, std::move(leftover));
     for (;;) {
-        std::size_t consumed = 0;
-        Event e = receiver.next(std::span(reinterpret_cast<std::uint8_t*>(buffer.data()), buffer.size()), consumed);
-        std::string payload(e.payload);
-        buffer.erase(0, consumed);
-        switch (e.kind) {
-            case Event::Kind::message:
-                print::out(fmt::format("#{} received a {} message: {} (lesson 4 takes frames apart)\n", number,
-                                       opcode_name(static_cast<std::uint8_t>(e.type)), print::printable(payload)));
-                continue;
-            case Event::Kind::ping:
-                send_frame(Opcode::pong, payload);
-                continue;
-            case Event::Kind::pong:
-                continue;
-            case Event::Kind::close:
-                print::out(fmt::format("#{} the client closed with {} ({}); answering with a close frame\n", number,
-                                       e.code, close_code_name(e.code)));
-                send_frame(Opcode::close, e.code == 1005 ? "" : close_payload(e.code, ""));
-                return;
-            case Event::Kind::fail:
-                print::out(fmt::format("#{} protocol error: {}; closing with {}\n", number, e.reason, e.code));
-                send_frame(Opcode::close, close_payload(e.code, e.reason));
-                return;
-            case Event::Kind::need_more:
-                break;
-        }
-        // Checked before every read, so a client that never stops sending cannot keep the
-        // lesson from stopping.
+        // Checked between reads, so a client that never stops sending cannot keep the lesson
+        // from stopping.
         if (server.stopping()) {
-            send_frame(Opcode::close, close_payload(1001, "server shutting down"));
+            ws.close(1001, "server shutting down", 2s);
             print::out(fmt::format("#{} server stopping: sent close 1001 (going away)\n", number));
             return;
         }
-        std::size_t n = 0;
-        auto status = net::read_some(fd, chunk, sizeof chunk, n, net::after(100ms));
-        if (status == net::IoStatus::ok) {
-            buffer.append(chunk, n);
-        } else if (status != net::IoStatus::timeout) {
-            print::out(fmt::format("#{} the client went away without a close frame\n", number));
-            return;
+        Received m = ws.receive(100ms);
+        switch (m.kind) {
+            case Event::Kind::message:
+                print::out(fmt::format("#{} received a {} message: {} (lesson 4 takes frames apart)\n", number,
+                                       opcode_name(static_cast<std::uint8_t>(m.type)), print::printable(m.payload)));
+                break;
+            case Event::Kind::close:
+                if (m.code == 1006) {
+                    print::out(fmt::format("#{} the client went away without a close frame\n", number));
+                } else {
+                    print::out(fmt::format("#{} the client closed with {} ({}); answered with a close frame\n", number,
+                                           m.code, close_code_name(m.code)));
+                    ws.finish();
+                }
+                return;
+            case Event::Kind::fail:
+                print::out(fmt::format("#{} protocol error: {}; closed with {}\n", number, m.reason, m.code));
+                ws.finish();
+                return;
+            default:
+                break;
         }
     }
 }
 
-void session(server::ThreadedServer& server, const Settings& settings, net::Fd fd, const net::Endpoint& peer, int number) {
+void session(server::ThreadedServer& server, const Settings& settings, net::Transport fd, const net::Endpoint& peer, int number) {
     // Read until the parser has a whole request head, however many reads that takes.
     http::RequestParser parser(settings.limits);
     std::string received;
@@ -141,11 +121,11 @@ void session(server::ThreadedServer& server, const Settings& settings, net::Fd f
     char chunk[4096];
     while ((r = parser.parse(received)).status == http::ParseResult::Status::need_more) {
         std::size_t n = 0;
-        auto status = net::read_some(fd.get(), chunk, sizeof chunk, n, std::min(deadline, net::after(100ms)));
+        auto status = net::read_some(fd, chunk, sizeof chunk, n, std::min(deadline, net::after(100ms)));
         if (status == net::IoStatus::ok) { received.append(chunk, n); continue; }
         if (status == net::IoStatus::timeout && net::Clock::now() < deadline && !server.stopping()) continue;
         if (status == net::IoStatus::timeout && !received.empty())
-            net::write_all(fd.get(), html::response(408, "no complete request in time\n"), net::after(1s));
+            net::write_all(fd, html::response(408, "no complete request in time\n"), net::after(1s));
         return;  // the client left, or sent nothing in time (browsers open spare connections)
     }
 
@@ -153,7 +133,7 @@ void session(server::ThreadedServer& server, const Settings& settings, net::Fd f
     if (r.status == http::ParseResult::Status::error) {
         print::out(fmt::format("{} cannot parse the request: {} ({})\n{}", print::check_mark(false), http::describe(r.error),
                                r.detail, print::hexdump(received, 256)));
-        net::write_all(fd.get(), html::response(400, fmt::format("{}: {}\n", http::describe(r.error), r.detail)), net::after(2s));
+        net::write_all(fd, html::response(400, fmt::format("{}: {}\n", http::describe(r.error), r.detail)), net::after(2s));
         return;
     }
     std::string_view head = std::string_view(received).substr(0, r.consumed);
@@ -163,7 +143,7 @@ void session(server::ThreadedServer& server, const Settings& settings, net::Fd f
         html::Page page = html::find(r.request.target, "handshake.html", settings.html_dir);
         print::out(fmt::format("A plain HTTP request (no Upgrade header): answering {} {} with {} bytes of {}\n",
                                page.status, html::status_text(page.status), page.body.size(), page.content_type));
-        net::write_all(fd.get(), html::response(page, r.request.method == "HEAD"), net::after(5s));
+        net::write_all(fd, html::response(page, r.request.method == "HEAD"), net::after(5s));
         return;
     }
 
@@ -187,18 +167,18 @@ void session(server::ThreadedServer& server, const Settings& settings, net::Fd f
         s += print::paint("↑ the empty line (␍␊) ends the headers: forget it and the browser waits forever\n", print::Style::dim);
     if (settings.verbose > 0) s += print::hexdump(response);
     print::out(s);
-    if (net::write_all(fd.get(), response, net::after(5s)) != net::IoStatus::ok) return;
+    if (net::write_all(fd, response, net::after(5s)) != net::IoStatus::ok) return;
 
     if (result.ok() && settings.mistake.empty()) {
         print::out(fmt::format("#{} open: the browser fires onopen now. From here on, both sides send frames.\n", number));
-        hold_open(server, fd.get(), number, received.substr(r.consumed));
+        hold_open(server, std::move(fd), number, received.substr(r.consumed));
     } else if (result.ok()) {
         // Leave the wrong answer in place: the client decides what to do with it. Whatever it
         // sends is dropped until it hangs up (or the lesson stops).
         std::size_t n = 0;
         net::IoStatus status = net::IoStatus::ok;
         while (!server.stopping() && (status == net::IoStatus::ok || status == net::IoStatus::timeout))
-            status = net::read_some(fd.get(), chunk, sizeof chunk, n, net::after(200ms));
+            status = net::read_some(fd, chunk, sizeof chunk, n, net::after(200ms));
         if (!server.stopping())
             print::out(fmt::format("#{} the client gave up on the wrong answer and closed the connection\n", number));
     }
@@ -208,12 +188,12 @@ void session(server::ThreadedServer& server, const Settings& settings, net::Fd f
 void demo_client(std::uint16_t port, Random& random) {
     std::string host = fmt::format("127.0.0.1:{}", port);
     auto exchange = [&](const std::string& request) {
-        net::Fd fd = net::connect_to("127.0.0.1", port);
-        net::write_all(fd.get(), request, net::after(2s));
+        net::Transport fd(net::connect_to("127.0.0.1", port));
+        net::write_all(fd, request, net::after(2s));
         std::string reply;
         char chunk[4096];
         std::size_t n;
-        while (net::read_some(fd.get(), chunk, sizeof chunk, n, net::after(5s)) == net::IoStatus::ok) reply.append(chunk, n);
+        while (net::read_some(fd, chunk, sizeof chunk, n, net::after(5s)) == net::IoStatus::ok) reply.append(chunk, n);
         return reply.substr(0, reply.find("\r\n"));
     };
 
@@ -270,7 +250,7 @@ int main(int argc, char** argv) {
         server::stop_on_signals(server);
         auto local = server.local();
         print::out(fmt::format("listening on http://{}/\n", local.str()));
-        auto serve = [&](net::Fd fd, net::Endpoint peer, int number) {
+        auto serve = [&](net::Transport fd, net::Endpoint peer, int number) {
             session(server, settings, std::move(fd), peer, number);
         };
         if (!common.demo) {

@@ -5,7 +5,7 @@
 #include "print/print.hpp"
 #include "proto/handshake.hpp"
 #include "server/lesson_cli.hpp"
-#include "server/random.hpp"
+#include "proto/random.hpp"
 
 using namespace ws;
 

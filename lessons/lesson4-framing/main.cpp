@@ -12,7 +12,7 @@
 #include "print/print.hpp"
 #include "proto/frame.hpp"
 #include "server/lesson_cli.hpp"
-#include "server/random.hpp"
+#include "proto/random.hpp"
 #include "server/ws_server.hpp"
 
 using namespace ws;

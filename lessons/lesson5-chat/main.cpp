@@ -9,11 +9,11 @@
 
 #include "net/socket.hpp"
 #include "print/print.hpp"
+#include "client/client.hpp"
 #include "proto/chat.hpp"
 #include "server/chat_room.hpp"
-#include "server/client.hpp"
 #include "server/lesson_cli.hpp"
-#include "server/random.hpp"
+#include "proto/random.hpp"
 #include "server/ws_server.hpp"
 
 using namespace ws;

@@ -74,18 +74,6 @@ AddrInfo resolve(const std::string& host, std::uint16_t port, bool passive) {
     return ai;
 }
 
-bool wait_for(int fd, short events, Deadline deadline) {
-    for (;;) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
-        if (left < 0) left = 0;
-        pollfd p{fd, events, 0};
-        int rc = ::poll(&p, 1, static_cast<int>(std::min<long long>(left, 1 << 30)));
-        if (rc > 0) return true;
-        if (rc == 0) return false;
-        if (errno != EINTR) return true;  // let the read/write report the error
-    }
-}
-
 }  // namespace
 
 Listener::Listener(const std::string& host, std::uint16_t port, bool non_blocking) {
@@ -104,6 +92,7 @@ Listener::Listener(const std::string& host, std::uint16_t port, bool non_blockin
         ::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&ss), &len);
         local_ = endpoint_of(ss);
         fd_ = std::move(fd);
+        non_blocking_ = non_blocking;
         return;
     }
     std::string where = host + ":" + std::to_string(port);
@@ -118,7 +107,8 @@ Fd Listener::accept(Endpoint* peer, int* error) const {
     for (;;) {
         sockaddr_storage ss{};
         socklen_t len = sizeof ss;
-        int fd = ::accept4(fd_.get(), reinterpret_cast<sockaddr*>(&ss), &len, SOCK_CLOEXEC);
+        int fd = ::accept4(fd_.get(), reinterpret_cast<sockaddr*>(&ss), &len,
+                           SOCK_CLOEXEC | (non_blocking_ ? SOCK_NONBLOCK : 0));
         if (fd >= 0) {
             if (peer) *peer = endpoint_of(ss);
             return Fd(fd);
@@ -129,23 +119,42 @@ Fd Listener::accept(Endpoint* peer, int* error) const {
     }
 }
 
-Fd connect_to(const std::string& host, std::uint16_t port) {
+Fd connect_to(const std::string& host, std::uint16_t port, std::chrono::milliseconds timeout) {
     AddrInfo ai = resolve(host, port, false);
+    Deadline deadline = after(timeout);
     int last_error = 0;
     for (addrinfo* a = ai.list; a; a = a->ai_next) {
-        Fd fd(::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol));
+        // Non-blocking, so the connect can time out (and every later read and write too).
+        Fd fd(::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, a->ai_protocol));
         if (!fd) { last_error = errno; continue; }
-        int rc;
-        do rc = ::connect(fd.get(), a->ai_addr, a->ai_addrlen);
-        while (rc != 0 && errno == EINTR);
-        if (rc == 0) {
-            set_no_delay(fd.get());
-            return fd;
+        int rc = ::connect(fd.get(), a->ai_addr, a->ai_addrlen);
+        if (rc != 0 && errno != EINPROGRESS && errno != EINTR) { last_error = errno; continue; }
+        if (rc != 0) {
+            if (!wait_for(fd.get(), POLLOUT, deadline)) { last_error = ETIMEDOUT; continue; }
+            int so_error = 0;
+            socklen_t len = sizeof so_error;
+            ::getsockopt(fd.get(), SOL_SOCKET, SO_ERROR, &so_error, &len);
+            if (so_error != 0) { last_error = so_error; continue; }
         }
-        last_error = errno;
+        set_no_delay(fd.get());
+        return fd;
     }
+    std::string hint = last_error == ETIMEDOUT ? " — no answer in time (a firewall, or a wrong address?)"
+                                               : " — is the server running?";
     throw std::runtime_error("cannot connect to " + host + ":" + std::to_string(port) + ": " +
-                             std::strerror(last_error) + " — is the server running?");
+                             std::strerror(last_error) + hint);
+}
+
+bool wait_for(int fd, short events, Deadline deadline) {
+    for (;;) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+        if (left < 0) left = 0;
+        pollfd p{fd, events, 0};
+        int rc = ::poll(&p, 1, static_cast<int>(std::min<long long>(left, 1 << 30)));
+        if (rc > 0) return true;
+        if (rc == 0) return false;
+        if (errno != EINTR) return true;  // let the read/write report the error
+    }
 }
 
 Endpoint peer_of(int fd) {
@@ -160,44 +169,6 @@ void set_non_blocking(int fd) { ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NO
 void set_no_delay(int fd) {
     int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-}
-
-IoStatus read_some(int fd, void* buffer, std::size_t size, std::size_t& n, Deadline deadline) {
-    n = 0;
-    for (;;) {
-        if (!wait_for(fd, POLLIN, deadline)) return IoStatus::timeout;
-        ssize_t rc = ::recv(fd, buffer, size, 0);
-        if (rc > 0) { n = static_cast<std::size_t>(rc); return IoStatus::ok; }
-        if (rc == 0) return IoStatus::eof;
-        if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) continue;
-        return errno == ECONNRESET ? IoStatus::eof : IoStatus::error;
-    }
-}
-
-IoStatus write_all(int fd, std::string_view bytes, Deadline deadline) {
-    while (!bytes.empty()) {
-        ssize_t rc = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (rc > 0) { bytes.remove_prefix(static_cast<std::size_t>(rc)); continue; }
-        if (rc < 0 && errno == EINTR) continue;
-        if (rc < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            if (!wait_for(fd, POLLOUT, deadline)) return IoStatus::timeout;
-            continue;
-        }
-        return (rc < 0 && (errno == EPIPE || errno == ECONNRESET)) ? IoStatus::eof : IoStatus::error;
-    }
-    return IoStatus::ok;
-}
-
-IoStatus read_exact(int fd, void* buffer, std::size_t size, Deadline deadline) {
-    auto* p = static_cast<char*>(buffer);
-    while (size > 0) {
-        std::size_t n = 0;
-        IoStatus s = read_some(fd, p, size, n, deadline);
-        if (s != IoStatus::ok) return s;
-        p += n;
-        size -= n;
-    }
-    return IoStatus::ok;
 }
 
 std::uint64_t raise_open_file_limit() {

@@ -1,5 +1,5 @@
 // Sockets, and nothing about WebSocket: an owning file descriptor, a listener, a client
-// connection, and reads/writes that survive partial transfers, EINTR and timeouts.
+// connection. Reading and writing is the transport's (net/transport.hpp).
 #pragma once
 
 #include <chrono>
@@ -45,16 +45,14 @@ public:
     int fd() const { return fd_.get(); }
     // The next waiting client. An empty Fd when there is none (non-blocking) or on an error,
     // which `error` then holds (EMFILE when out of descriptors: not exceptional for a server
-    // under load, so no exception).
+    // under load, so no exception). A non-blocking listener hands out non-blocking sockets.
     Fd accept(Endpoint* peer = nullptr, int* error = nullptr) const;
 
 private:
     Fd fd_;
     Endpoint local_;
+    bool non_blocking_ = false;
 };
-
-// Connects to host:port (blocking), with TCP_NODELAY. Throws std::runtime_error.
-Fd connect_to(const std::string& host, std::uint16_t port);
 
 Endpoint peer_of(int fd);
 void set_non_blocking(int fd);
@@ -64,14 +62,14 @@ using Clock = std::chrono::steady_clock;
 using Deadline = Clock::time_point;
 inline Deadline after(std::chrono::milliseconds ms) { return Clock::now() + ms; }
 
-enum class IoStatus { ok, eof, timeout, error };
+// Connects to host:port within `timeout`, with TCP_NODELAY. The socket is non-blocking, as
+// every socket a Transport moves bytes on is (blocking use waits with poll and a deadline).
+// Throws std::runtime_error saying what failed ("connection refused — is the server running?").
+Fd connect_to(const std::string& host, std::uint16_t port,
+              std::chrono::milliseconds timeout = std::chrono::seconds(10));
 
-// One read of at most `size` bytes, waiting until `deadline`. `n` gets the count (0 at EOF).
-IoStatus read_some(int fd, void* buffer, std::size_t size, std::size_t& n, Deadline deadline);
-// Writes every byte, looping over partial writes and EINTR; never raises SIGPIPE.
-IoStatus write_all(int fd, std::string_view bytes, Deadline deadline);
-// Exactly `size` bytes, or eof/timeout/error.
-IoStatus read_exact(int fd, void* buffer, std::size_t size, Deadline deadline);
+// Waits until `fd` is ready for `events` (POLLIN, POLLOUT) or the deadline passes.
+bool wait_for(int fd, short events, Deadline deadline);
 
 // Raises the soft limit on open files to the hard limit; returns the new soft limit.
 std::uint64_t raise_open_file_limit();

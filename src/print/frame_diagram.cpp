@@ -177,7 +177,7 @@ std::string explain_frames(std::string_view input, bool show_unmask_steps) {
         s += frame_diagram(h, rest.substr(0, h.header_length));
         s += frame_fields(h);
         if (hp.status == HeaderParse::Status::error) {
-            s += paint(fmt::format("receiver: {} — fail the connection with close code 1002\n", hp.error), Style::red);
+            s += paint(fmt::format("receiver: {} — fail the connection with close code 1002\n", describe(hp.error)), Style::red);
             break;
         }
         std::uint64_t available = rest.size() - h.header_length;

@@ -1,11 +1,19 @@
 #include "print/print.hpp"
 
+#include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
 #include <iostream>
 #include <mutex>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -18,7 +26,97 @@ bool g_color = false;
 bool g_step = false;
 std::mutex g_out_mutex;
 
+// The background writer's state: texts waiting, their size, what was dropped.
+struct Queue {
+    std::mutex mutex;
+    std::condition_variable ready;
+    std::deque<std::string> texts;
+    std::size_t bytes = 0;
+    std::size_t max_bytes = 0;
+    std::uint64_t dropped = 0;         // lines not yet reported
+    std::uint64_t dropped_total = 0;
+    bool stopping = false;
+    std::thread writer;
+};
+std::atomic<Queue*> g_queue{nullptr};
+
+// Writes all of `text` to stdout, waiting for room at most `patience` at a time; false when
+// stdout made no progress for that long (nobody is reading it).
+bool write_patiently(std::string_view text, std::chrono::milliseconds patience) {
+    while (!text.empty()) {
+        pollfd p{STDOUT_FILENO, POLLOUT, 0};
+        int rc = ::poll(&p, 1, static_cast<int>(patience.count()));
+        if (rc < 0 && errno == EINTR) continue;
+        if (rc == 0) return false;
+        if (rc < 0 || (p.revents & (POLLERR | POLLNVAL))) return true;  // stdout is gone: nothing to wait for
+        // POLLOUT on a pipe promises room for PIPE_BUF bytes: a write of that many cannot block.
+        ssize_t n = ::write(STDOUT_FILENO, text.data(), std::min<std::size_t>(text.size(), PIPE_BUF));
+        if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+        if (n < 0) return true;
+        text.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return true;
+}
+
+std::size_t count_lines(std::string_view text) {
+    std::size_t n = static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n'));
+    return n ? n : 1;
+}
+
+void writer_thread(Queue& q) {
+    std::unique_lock lock(q.mutex);
+    for (;;) {
+        q.ready.wait(lock, [&] { return q.stopping || !q.texts.empty() || q.dropped; });
+        if (q.texts.empty() && !q.dropped && q.stopping) return;
+        std::string text;
+        if (!q.texts.empty()) {
+            text = std::move(q.texts.front());
+            q.texts.pop_front();
+            q.bytes -= text.size();
+        } else {
+            text = fmt::format("… {} lines dropped: nobody was reading the output\n", q.dropped);
+            q.dropped = 0;
+        }
+        lock.unlock();
+        // While serving, wait as long as it takes; when stopping, give up after a second.
+        bool progress = write_patiently(text, std::chrono::milliseconds(q.stopping ? 1000 : 200));
+        lock.lock();
+        if (!progress) {
+            if (q.stopping) return;
+            // The rest of this text cannot be written now: it counts as dropped.
+            q.dropped += count_lines(text);
+            q.dropped_total += count_lines(text);
+        }
+    }
+}
+
 }  // namespace
+
+BackgroundOutput::BackgroundOutput(std::size_t max_queued_bytes) {
+    std::fflush(stdout);
+    auto* q = new Queue;
+    q->max_bytes = max_queued_bytes;
+    q->writer = std::thread(writer_thread, std::ref(*q));
+    g_queue = q;
+}
+
+BackgroundOutput::~BackgroundOutput() {
+    Queue* q = g_queue.exchange(nullptr);
+    {
+        std::lock_guard lock(q->mutex);
+        q->stopping = true;
+    }
+    q->ready.notify_one();
+    q->writer.join();
+    delete q;
+}
+
+std::uint64_t dropped_lines() {
+    Queue* q = g_queue.load();
+    if (!q) return 0;
+    std::lock_guard lock(q->mutex);
+    return q->dropped_total;
+}
 
 std::size_t columns(std::string_view s) {
     std::size_t n = 0;
@@ -56,6 +154,20 @@ std::string paint(std::string_view text, Style style) {
 }
 
 void out(std::string_view text) {
+    if (Queue* q = g_queue.load()) {
+        {
+            std::lock_guard lock(q->mutex);
+            if (q->bytes + text.size() > q->max_bytes) {
+                q->dropped += count_lines(text);
+                q->dropped_total += count_lines(text);
+                return;
+            }
+            q->texts.emplace_back(text);
+            q->bytes += text.size();
+        }
+        q->ready.notify_one();
+        return;
+    }
     std::lock_guard lock(g_out_mutex);
     std::fwrite(text.data(), 1, text.size(), stdout);
     std::fflush(stdout);
@@ -144,8 +256,11 @@ void pause() {
 }
 
 std::string printable(std::string_view payload, std::size_t max_chars) {
-    bool text = is_valid_utf8(payload);
-    for (char c : payload)
+    // Only the part that is shown is looked at: a 16 MiB message costs no more than 60 bytes.
+    std::string_view head = payload.substr(0, 4 * max_chars + 4);
+    Utf8Validator utf8;
+    bool text = utf8.feed(head) && (head.size() < payload.size() || utf8.complete());
+    for (char c : head)
         if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') text = false;
     std::string s;
     if (text) {

@@ -21,9 +21,23 @@ bool color_enabled();
 enum class Style { plain, bold, dim, green, red, yellow, cyan, magenta };
 std::string paint(std::string_view text, Style);
 
-// Writes to stdout under a lock and flushes, so lines from several threads never interleave.
+// Writes to stdout, whole texts at a time, so lines from several threads never interleave.
+// While a BackgroundOutput is alive, out() never blocks: the text is queued for a writer
+// thread, and when the queue is full (nobody reads stdout) it is dropped and counted.
 void out(std::string_view text);
 void err(std::string_view text);  // one line on stderr, for errors
+
+// Output that never blocks a server (design §4): a bounded queue and a writer thread for the
+// life of this object. On destruction the queue is written out (giving up after a second
+// without progress) and the count of dropped lines, if any, is said.
+class BackgroundOutput {
+public:
+    explicit BackgroundOutput(std::size_t max_queued_bytes = 8u << 20);
+    ~BackgroundOutput();
+    BackgroundOutput(const BackgroundOutput&) = delete;
+    BackgroundOutput& operator=(const BackgroundOutput&) = delete;
+};
+std::uint64_t dropped_lines();
 
 // The terminal columns a UTF-8 string takes: one per character, colour codes not counted.
 std::size_t columns(std::string_view);

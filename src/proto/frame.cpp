@@ -53,6 +53,60 @@ bool is_valid_close_code(std::uint16_t code) {
     return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
 }
 
+std::string_view name(FrameError e) {
+    switch (e) {
+        case FrameError::none: return "none";
+        case FrameError::reserved_bits: return "reserved_bits";
+        case FrameError::reserved_opcode: return "reserved_opcode";
+        case FrameError::unmasked_client_frame: return "unmasked_client_frame";
+        case FrameError::masked_server_frame: return "masked_server_frame";
+        case FrameError::fragmented_control: return "fragmented_control";
+        case FrameError::control_too_long: return "control_too_long";
+        case FrameError::orphan_continuation: return "orphan_continuation";
+        case FrameError::expected_continuation: return "expected_continuation";
+        case FrameError::length_high_bit: return "length_high_bit";
+        case FrameError::message_too_big: return "message_too_big";
+        case FrameError::close_one_byte: return "close_one_byte";
+        case FrameError::bad_close_code: return "bad_close_code";
+        case FrameError::close_reason_not_utf8: return "close_reason_not_utf8";
+        case FrameError::text_not_utf8: return "text_not_utf8";
+        case FrameError::text_cut_short: return "text_cut_short";
+    }
+    return "unknown";
+}
+
+std::string_view describe(FrameError e) {
+    switch (e) {
+        case FrameError::none: return "no error";
+        case FrameError::reserved_bits: return "RSV bit set, but no extension was negotiated";
+        case FrameError::reserved_opcode: return "reserved opcode";
+        case FrameError::unmasked_client_frame: return "client frame is not masked";
+        case FrameError::masked_server_frame: return "server frame is masked";
+        case FrameError::fragmented_control: return "fragmented control frame";
+        case FrameError::control_too_long: return "control frame longer than 125 bytes";
+        case FrameError::orphan_continuation: return "continuation frame without a message to continue";
+        case FrameError::expected_continuation: return "new data frame inside a fragmented message";
+        case FrameError::length_high_bit: return "the 64-bit payload length has its most significant bit set";
+        case FrameError::message_too_big: return "message larger than the limit";
+        case FrameError::close_one_byte: return "close frame with a 1-byte payload";
+        case FrameError::bad_close_code: return "invalid close code";
+        case FrameError::close_reason_not_utf8: return "close reason is not valid UTF-8";
+        case FrameError::text_not_utf8: return "text message is not valid UTF-8";
+        case FrameError::text_cut_short: return "text message is not valid UTF-8 (a character is cut short)";
+    }
+    return "unknown error";
+}
+
+std::uint16_t close_code_for(FrameError e) {
+    switch (e) {
+        case FrameError::message_too_big: return static_cast<std::uint16_t>(CloseCode::message_too_big);
+        case FrameError::close_reason_not_utf8:
+        case FrameError::text_not_utf8:
+        case FrameError::text_cut_short: return static_cast<std::uint16_t>(CloseCode::invalid_payload);
+        default: return static_cast<std::uint16_t>(CloseCode::protocol_error);
+    }
+}
+
 HeaderParse parse_header(std::span<const std::uint8_t> bytes) {
     HeaderParse r;
     if (bytes.size() < 2) return r;
@@ -81,7 +135,7 @@ HeaderParse parse_header(std::span<const std::uint8_t> bytes) {
         // RFC 6455 §5.2: "the most significant bit MUST be 0".
         if (extended == 8 && (h.payload_length >> 63) != 0) {
             r.status = HeaderParse::Status::error;
-            r.error = "the 64-bit payload length has its most significant bit set";
+            r.error = FrameError::length_high_bit;
             return r;
         }
     }
@@ -125,11 +179,22 @@ std::string build_frame(const FrameSpec& spec, std::string_view payload) {
     return out;
 }
 
-void append_frame(std::string& out, Opcode opcode, std::string_view payload) {
-    std::uint8_t header[14];
-    std::size_t n = write_header(header, true, static_cast<std::uint8_t>(opcode), payload.size(), nullptr);
+void append_frame(std::string& out, Opcode opcode, std::string_view payload, bool fin,
+                  const std::array<std::uint8_t, 4>* mask) {
+    std::uint8_t header[kMaxHeader];
+    std::size_t n = write_header(header, fin, static_cast<std::uint8_t>(opcode), payload.size(), mask);
+    std::size_t at = out.size();
     out.append(reinterpret_cast<const char*>(header), n);
     out.append(payload);
+    if (mask) apply_mask(reinterpret_cast<std::uint8_t*>(out.data() + at + n), payload.size(), *mask);
+}
+
+FrameHeader header_of(std::string_view frame) {
+    return parse_header(std::span(reinterpret_cast<const std::uint8_t*>(frame.data()), frame.size())).header;
+}
+
+std::uint16_t close_code_of(std::string_view payload) {
+    return static_cast<std::uint16_t>((static_cast<std::uint8_t>(payload[0]) << 8) | static_cast<std::uint8_t>(payload[1]));
 }
 
 std::string close_payload(std::uint16_t code, std::string_view reason) {

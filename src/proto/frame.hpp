@@ -55,6 +55,30 @@ std::string_view close_code_name(std::uint16_t code);  // "normal closure", "pro
 // May this code appear in a close frame on the wire? (1005, 1006, 1015 and unassigned ones may not.)
 bool is_valid_close_code(std::uint16_t code);
 
+// Every rule a received frame can break (RFC 6455 §5-§8), by name. Each carries the close code
+// the receiver must fail the connection with and a sentence saying what was wrong.
+enum class FrameError : std::uint8_t {
+    none,
+    reserved_bits,            // §5.2: RSV1-3 set, but no extension defines them
+    reserved_opcode,          // §5.2: opcodes 3-7 and B-F
+    unmasked_client_frame,    // §5.1: a server must refuse a frame that is not masked
+    masked_server_frame,      // §5.1: a client must refuse a masked frame
+    fragmented_control,       // §5.5: control frames must not be fragmented
+    control_too_long,         // §5.5: control frames carry at most 125 bytes
+    orphan_continuation,      // §5.4: a continuation frame with no message to continue
+    expected_continuation,    // §5.4: a new data frame inside a fragmented message
+    length_high_bit,          // §5.2: the 64-bit length's most significant bit must be 0
+    message_too_big,          // §7.4.1 (1009): over this endpoint's message size limit
+    close_one_byte,           // §5.5.1: a close payload is empty or at least 2 bytes
+    bad_close_code,           // §7.4: a code that may not appear on the wire
+    close_reason_not_utf8,    // §5.5.1: the reason is UTF-8 (1007)
+    text_not_utf8,            // §8.1: text messages are UTF-8 (1007)
+    text_cut_short,           // §8.1: the text ends inside a character (1007)
+};
+std::string_view name(FrameError);         // "unmasked_client_frame", for logs and tests
+std::string_view describe(FrameError);     // "client frame is not masked"
+std::uint16_t close_code_for(FrameError);  // 1002, 1007 or 1009
+
 // Which of the three payload length forms a frame used.
 enum class LengthForm : std::uint8_t { seven_bit, sixteen_bit, sixty_four_bit };
 
@@ -74,7 +98,7 @@ struct HeaderParse {
     enum class Status { need_more, ok, error } status = Status::need_more;
     FrameHeader header;
     std::size_t needed = 2;  // need_more: the header is at least this long; ok: header_length
-    std::string_view error;  // error: why
+    FrameError error = FrameError::none;
 };
 // Only the format is checked here (the 64-bit length's top bit); the role-dependent rules
 // (masking, RSV bits, opcodes, control frame sizes) are the Receiver's.
@@ -84,6 +108,10 @@ HeaderParse parse_header(std::span<const std::uint8_t> bytes);
 // The shortest length form is used.
 std::size_t write_header(std::uint8_t* out, bool fin, std::uint8_t opcode, std::uint64_t length,
                          const std::array<std::uint8_t, 4>* mask);
+inline constexpr std::size_t kMaxHeader = 14;
+
+// The header of a frame that is known to be whole (one this program just built).
+FrameHeader header_of(std::string_view frame);
 
 struct FrameSpec {
     std::uint8_t opcode = static_cast<std::uint8_t>(Opcode::text);
@@ -94,11 +122,15 @@ struct FrameSpec {
 };
 // A whole frame: header then payload (masked when spec.masked).
 std::string build_frame(const FrameSpec& spec, std::string_view payload);
-// Appends an unmasked frame (as a server sends) to `out`: the fast path used by the servers.
-void append_frame(std::string& out, Opcode opcode, std::string_view payload);
+// Appends a frame to `out`: unmasked as a server sends it, or masked with `mask` as a client
+// must (RFC 6455 §5.3). The fast path of every sender.
+void append_frame(std::string& out, Opcode opcode, std::string_view payload, bool fin = true,
+                  const std::array<std::uint8_t, 4>* mask = nullptr);
 // The payload of a close frame: the code in network order, then the UTF-8 reason, cut to
 // 123 bytes (at a character boundary) so the frame stays within a control frame's 125.
 std::string close_payload(std::uint16_t code, std::string_view reason);
+// The code in a close payload of at least 2 bytes.
+std::uint16_t close_code_of(std::string_view payload);
 
 // XORs `data` with the key, starting at key byte `phase` (0-3); returns the next phase.
 // Used for masking and unmasking alike. Works a machine word at a time.

@@ -49,6 +49,13 @@ int Result::status() const {
     return only_version ? 426 : 400;
 }
 
+namespace {
+std::string fmt_status(int status, const std::string& reason) {
+    return "the server answered " + std::to_string(status) + (reason.empty() ? "" : " " + reason) +
+           ": it did not switch protocols";
+}
+}  // namespace
+
 bool wants_websocket(const http::Request& req) { return req.find("Upgrade") != nullptr; }
 
 namespace {
@@ -212,17 +219,150 @@ std::string response_refusal(const Result& result) {
 
 std::string client_key(std::span<const std::uint8_t, 16> nonce) { return base64_encode(nonce); }
 
-std::string client_request(std::string_view host, std::string_view path, std::string_view key,
-                           std::string_view protocol) {
-    std::string out = "GET " + std::string(path) + " HTTP/1.1\r\n"
-                      "Host: " + std::string(host) + "\r\n"
+namespace {
+std::string joined(const std::vector<std::string>& items) {
+    std::string s;
+    for (const auto& item : items) s += (s.empty() ? "" : ", ") + item;
+    return s;
+}
+}  // namespace
+
+std::string client_request(const ClientOffer& offer) {
+    std::string out = "GET " + offer.path + " HTTP/1.1\r\n"
+                      "Host: " + offer.host + "\r\n"
                       "Upgrade: websocket\r\n"
                       "Connection: Upgrade\r\n"
-                      "Sec-WebSocket-Key: " + std::string(key) + "\r\n"
+                      "Sec-WebSocket-Key: " + offer.key + "\r\n"
                       "Sec-WebSocket-Version: 13\r\n";
-    if (!protocol.empty()) out += "Sec-WebSocket-Protocol: " + std::string(protocol) + "\r\n";
+    if (!offer.origin.empty()) out += "Origin: " + offer.origin + "\r\n";
+    if (!offer.protocols.empty()) out += "Sec-WebSocket-Protocol: " + joined(offer.protocols) + "\r\n";
+    if (!offer.extensions.empty()) out += "Sec-WebSocket-Extensions: " + joined(offer.extensions) + "\r\n";
+    for (const auto& h : offer.headers) out += h.name + ": " + h.value + "\r\n";
     out += "\r\n";
     return out;
+}
+
+std::string client_request(std::string_view host, std::string_view path, std::string_view key,
+                           std::string_view protocol) {
+    ClientOffer offer;
+    offer.host = host;
+    offer.path = path;
+    offer.key = key;
+    if (!protocol.empty()) offer.protocols.emplace_back(protocol);
+    return client_request(offer);
+}
+
+std::string_view name(ClientCheck c) {
+    switch (c) {
+        case ClientCheck::status: return "not_101";
+        case ClientCheck::upgrade: return "no_upgrade_websocket";
+        case ClientCheck::connection: return "no_connection_upgrade";
+        case ClientCheck::accept: return "bad_accept";
+        case ClientCheck::extensions: return "unrequested_extension";
+        case ClientCheck::protocol: return "unrequested_protocol";
+    }
+    return "unknown";
+}
+
+std::string_view describe(ClientCheck c) {
+    switch (c) {
+        case ClientCheck::status: return "status 101 Switching Protocols";
+        case ClientCheck::upgrade: return "Upgrade is \"websocket\"";
+        case ClientCheck::connection: return "Connection lists \"Upgrade\"";
+        case ClientCheck::accept: return "Sec-WebSocket-Accept matches the key";
+        case ClientCheck::extensions: return "no extension that was not offered";
+        case ClientCheck::protocol: return "no subprotocol that was not offered";
+    }
+    return "unknown";
+}
+
+bool ClientResult::ok() const {
+    return !checks.empty() && std::all_of(checks.begin(), checks.end(), [](auto& c) { return c.ok; });
+}
+
+const ClientCheckResult* ClientResult::first_failure() const {
+    for (const auto& c : checks)
+        if (!c.ok) return &c;
+    return nullptr;
+}
+
+namespace {
+
+// Every value of a header that may be sent several times, joined as one list.
+std::optional<std::string> all_values(const http::Headers& h, std::string_view name) {
+    std::optional<std::string> all;
+    for (const auto& header : h.headers)
+        if (http::iequals(header.name, name)) all = all ? *all + ", " + header.value : header.value;
+    return all;
+}
+
+// The names in an extension list: "permessage-deflate; x=1, foo" → permessage-deflate, foo.
+std::vector<std::string_view> extension_names(std::string_view list) {
+    std::vector<std::string_view> names;
+    while (!list.empty()) {
+        auto comma = list.find(',');
+        std::string_view item = list.substr(0, comma);
+        names.push_back(http::trim(item.substr(0, item.find(';'))));
+        if (comma == std::string_view::npos) break;
+        list.remove_prefix(comma + 1);
+    }
+    return names;
+}
+
+}  // namespace
+
+ClientResult check_response(const http::Response& res, const ClientOffer& offer) {
+    ClientResult r;
+    r.expected_accept = accept_key(offer.key);
+    auto add = [&](ClientCheck check, bool ok, std::string detail) { r.checks.push_back({check, ok, std::move(detail)}); };
+
+    // 1. "If the status code received from the server is not 101, the client handles the
+    //    response per HTTP procedures" - for a WebSocket client, that is a refusal.
+    add(ClientCheck::status, res.status == 101,
+        res.status == 101 ? "101 " + res.reason : fmt_status(res.status, res.reason));
+
+    // 2. Upgrade must be "websocket" (case-insensitive), exactly.
+    const http::Header* upgrade = res.find("Upgrade");
+    add(ClientCheck::upgrade, upgrade && http::iequals(upgrade->value, "websocket"),
+        !upgrade ? "Upgrade header is missing" : upgrade->value);
+
+    // 3. Connection must hold the token "Upgrade".
+    auto connection = all_values(res, "Connection");
+    add(ClientCheck::connection, connection && http::list_contains(*connection, "Upgrade"),
+        !connection ? "Connection header is missing" : *connection);
+
+    // 4. The accept key: the proof that this server read our key.
+    const http::Header* accept = res.find("Sec-WebSocket-Accept");
+    bool accept_ok = accept && res.count("Sec-WebSocket-Accept") == 1 && accept->value == r.expected_accept;
+    add(ClientCheck::accept, accept_ok,
+        !accept ? "Sec-WebSocket-Accept is missing (expected " + r.expected_accept + ")"
+        : accept_ok ? accept->value
+                    : "got " + accept->value + ", expected " + r.expected_accept);
+
+    // 5. "If the response includes a Sec-WebSocket-Extensions header field and this header
+    //    field indicates the use of an extension that was not present in the client's
+    //    handshake ... the client MUST _Fail_ the WebSocket Connection."
+    r.extensions = all_values(res, "Sec-WebSocket-Extensions");
+    std::string unasked;
+    if (r.extensions)
+        for (std::string_view ext : extension_names(*r.extensions)) {
+            bool offered = false;
+            for (const auto& o : offer.extensions)
+                for (std::string_view mine : extension_names(o)) offered |= http::iequals(mine, ext);
+            if (!offered) unasked += (unasked.empty() ? "" : ", ") + std::string(ext);
+        }
+    add(ClientCheck::extensions, unasked.empty(),
+        !r.extensions ? "none" : unasked.empty() ? *r.extensions : "the server chose " + unasked + ", which was not offered");
+
+    // 6. The same for a subprotocol: at most one, and one of ours.
+    auto protocol = all_values(res, "Sec-WebSocket-Protocol");
+    bool protocol_ok = !protocol;
+    if (protocol)
+        for (const auto& mine : offer.protocols) protocol_ok |= *protocol == mine;
+    if (protocol && protocol_ok) r.protocol = *protocol;
+    add(ClientCheck::protocol, protocol_ok,
+        !protocol ? "none" : protocol_ok ? *protocol : "the server chose \"" + *protocol + "\", which was not offered");
+    return r;
 }
 
 }  // namespace ws::handshake

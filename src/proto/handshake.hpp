@@ -66,10 +66,54 @@ std::string response_101(const Result&);
 // 400 or 426 with a text body naming the failed check (426 names the version we speak).
 std::string response_refusal(const Result&);
 
-// The client's side (RFC 6455 §4.1): a request for `host`/`path` with this 16-byte nonce.
+// ---- The client's side (RFC 6455 §4.1)
+
+// What a client asks for: the request it sends is made from this, and the response is checked
+// against it (an answer may only pick what was offered).
+struct ClientOffer {
+    std::string host;                      // the Host header: "127.0.0.1:8080"
+    std::string path = "/";                // with the query, if any
+    std::string key;                       // base64 of 16 fresh random bytes: client_key()
+    std::vector<std::string> protocols;    // Sec-WebSocket-Protocol, in preference order
+    std::vector<std::string> extensions;   // Sec-WebSocket-Extensions offers, as written
+    std::string origin;                    // Origin, if any (browsers always send one)
+    std::vector<http::Header> headers;     // any more headers, sent as given
+};
+std::string client_request(const ClientOffer&);
+// A request for `host`/`path` with this key and at most one subprotocol.
 std::string client_request(std::string_view host, std::string_view path, std::string_view key,
                            std::string_view protocol = {});
 std::string client_key(std::span<const std::uint8_t, 16> nonce);
+
+// The client's checks of the server's response, numbered in the order RFC 6455 §4.1 gives them.
+enum class ClientCheck {
+    status = 1,      // 101 Switching Protocols
+    upgrade = 2,     // Upgrade: websocket
+    connection = 3,  // Connection lists "Upgrade"
+    accept = 4,      // Sec-WebSocket-Accept is SHA-1(key + GUID) in base64
+    extensions = 5,  // no extension that was not offered
+    protocol = 6,    // no subprotocol that was not offered
+};
+inline constexpr std::array kAllClientChecks = {ClientCheck::status, ClientCheck::upgrade, ClientCheck::connection,
+                                                ClientCheck::accept, ClientCheck::extensions, ClientCheck::protocol};
+std::string_view name(ClientCheck);      // "not_101", "bad_accept" ...
+std::string_view describe(ClientCheck);  // what the check asks for
+
+struct ClientCheckResult {
+    ClientCheck check;
+    bool ok = false;
+    std::string detail;  // what was seen
+};
+
+struct ClientResult {
+    std::vector<ClientCheckResult> checks;  // all six, in order
+    std::string expected_accept;            // what the accept key must be, for showing side by side
+    std::optional<std::string> protocol;    // the subprotocol the server chose
+    std::optional<std::string> extensions;  // the extensions the server accepted (as written)
+    bool ok() const;
+    const ClientCheckResult* first_failure() const;
+};
+ClientResult check_response(const http::Response&, const ClientOffer&);
 
 }  // namespace ws::handshake
 

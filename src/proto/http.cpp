@@ -24,6 +24,12 @@ bool is_value_char(char c) {
     return u == '\t' || (u >= 0x20 && u != 0x7f);
 }
 
+bool is_http_version(std::string_view v) {
+    // HTTP-version = "HTTP/" DIGIT "." DIGIT
+    return v.size() == 8 && v.substr(0, 5) == "HTTP/" && std::isdigit(static_cast<unsigned char>(v[5])) &&
+           v[6] == '.' && std::isdigit(static_cast<unsigned char>(v[7]));
+}
+
 bool parse_request_line(std::string_view line, Request& req) {
     auto sp1 = line.find(' ');
     if (sp1 == std::string_view::npos) return false;
@@ -35,13 +41,26 @@ bool parse_request_line(std::string_view line, Request& req) {
     if (!is_token(method) || target.empty()) return false;
     for (char c : target)
         if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return false;
-    // HTTP-version = "HTTP/" DIGIT "." DIGIT
-    if (version.size() != 8 || version.substr(0, 5) != "HTTP/" || !std::isdigit((unsigned char)version[5]) ||
-        version[6] != '.' || !std::isdigit((unsigned char)version[7]))
-        return false;
+    if (!is_http_version(version)) return false;
     req.method = method;
     req.target = target;
     req.version = version;
+    return true;
+}
+
+// RFC 9112 §4: status-line = HTTP-version SP status-code SP [ reason-phrase ]
+bool parse_status_line(std::string_view line, Response& res) {
+    if (line.size() < 12 || !is_http_version(line.substr(0, 8)) || line[8] != ' ') return false;
+    std::string_view code = line.substr(9, 3);
+    if (!std::all_of(code.begin(), code.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
+        return false;
+    // Some servers send "HTTP/1.1 101" with no space after the code: accepted, as curl does.
+    if (line.size() > 12 && line[12] != ' ') return false;
+    std::string_view reason = line.size() > 13 ? line.substr(13) : std::string_view{};
+    if (!std::all_of(reason.begin(), reason.end(), is_value_char)) return false;
+    res.version = line.substr(0, 8);
+    res.status = (code[0] - '0') * 100 + (code[1] - '0') * 10 + (code[2] - '0');
+    res.reason = reason;
     return true;
 }
 
@@ -50,11 +69,12 @@ bool parse_request_line(std::string_view line, Request& req) {
 std::string_view describe(ParseError e) {
     switch (e) {
         case ParseError::none: return "no error";
-        case ParseError::head_too_large: return "the request head is larger than the limit";
-        case ParseError::too_many_headers: return "the request has more headers than the limit";
+        case ParseError::head_too_large: return "the head (first line and headers) is larger than the limit";
+        case ParseError::too_many_headers: return "there are more header lines than the limit";
         case ParseError::bare_lf: return "a line ended with LF alone; HTTP lines end with CR LF";
         case ParseError::bad_request_line:
             return "the request line must be METHOD SP TARGET SP HTTP/x.y";
+        case ParseError::bad_status_line: return "the status line must be HTTP/x.y SP CODE SP REASON";
         case ParseError::bad_header_line: return "a header line must be NAME: VALUE";
         case ParseError::obsolete_line_folding:
             return "a header line starts with white space (obsolete line folding is refused)";
@@ -83,83 +103,120 @@ bool list_contains(std::string_view list, std::string_view token) {
     return false;
 }
 
-const Header* Request::find(std::string_view name) const {
+const Header* Headers::find(std::string_view name) const {
     for (const auto& h : headers)
         if (iequals(h.name, name)) return &h;
     return nullptr;
 }
 
-std::size_t Request::count(std::string_view name) const {
+std::size_t Headers::count(std::string_view name) const {
     return static_cast<std::size_t>(
         std::count_if(headers.begin(), headers.end(), [&](const Header& h) { return iequals(h.name, name); }));
 }
 
-ParseResult RequestParser::parse(std::string_view received) {
-    ParseResult result;
-    auto fail = [&](ParseError e, std::string detail) {
-        result.status = ParseResult::Status::error;
-        result.error = e;
-        result.detail = std::move(detail);
-        return result;
-    };
-
-    // Step 1: find the empty line that ends the head. Every LF must follow a CR.
-    std::size_t head_end = std::string_view::npos;
+ParseStatus HeadScanner::find_end(std::string_view received, std::size_t& head_end, ParseError& error,
+                                  std::string& detail) {
+    // Find the empty line that ends the head. Every LF must follow a CR.
     std::size_t limit = std::min(received.size(), limits_.max_head_bytes);
     std::size_t i = scanned_;
     for (; i < limit; ++i) {
         if (received[i] != '\n') continue;
-        if (i == 0 || received[i - 1] != '\r') return fail(ParseError::bare_lf, "at byte " + std::to_string(i));
+        if (i == 0 || received[i - 1] != '\r') {
+            error = ParseError::bare_lf;
+            detail = "at byte " + std::to_string(i);
+            return ParseStatus::error;
+        }
         if (i >= 3 && received[i - 2] == '\n' && received[i - 3] == '\r') {
             head_end = i + 1;
-            break;
+            return ParseStatus::complete;
         }
     }
-    if (head_end == std::string_view::npos) {
-        scanned_ = i;
-        if (received.size() >= limits_.max_head_bytes)
-            return fail(ParseError::head_too_large,
-                        "no empty line within the first " + std::to_string(limits_.max_head_bytes) + " bytes");
-        return result;  // need_more
+    scanned_ = i;
+    if (received.size() >= limits_.max_head_bytes) {
+        error = ParseError::head_too_large;
+        detail = "no empty line within the first " + std::to_string(limits_.max_head_bytes) + " bytes";
+        return ParseStatus::error;
     }
+    return ParseStatus::need_more;
+}
 
-    // Step 2: split the head into lines and parse each.
-    std::string_view head = received.substr(0, head_end - 4);  // without the final "\r\n\r\n"
-    auto next_line = [&head]() {
+bool HeadScanner::parse_header_lines(std::string_view head, Headers& out, ParseError& error,
+                                     std::string& detail) const {
+    std::size_t line_number = 1;
+    while (!head.empty()) {
         auto eol = head.find("\r\n");
         std::string_view line = head.substr(0, eol);
         head = eol == std::string_view::npos ? std::string_view{} : head.substr(eol + 2);
-        return line;
-    };
-
-    std::string_view request_line = next_line();
-    if (!parse_request_line(request_line, result.request))
-        return fail(ParseError::bad_request_line, "request line: \"" + std::string(request_line.substr(0, 80)) + "\"");
-
-    std::size_t line_number = 1;
-    while (!head.empty()) {
-        std::string_view line = next_line();
         ++line_number;
-        std::string where = "line " + std::to_string(line_number) + ": \"" + std::string(line.substr(0, 80)) + "\"";
+        auto fail = [&](ParseError e, std::string_view why) {
+            error = e;
+            detail = "line " + std::to_string(line_number) + ": \"" + std::string(line.substr(0, 80)) + "\"" +
+                     std::string(why);
+            return false;
+        };
         if (!line.empty() && (line.front() == ' ' || line.front() == '\t'))
-            return fail(ParseError::obsolete_line_folding, where);
+            return fail(ParseError::obsolete_line_folding, "");
         auto colon = line.find(':');
-        if (colon == std::string_view::npos) return fail(ParseError::bad_header_line, where + " has no colon");
+        if (colon == std::string_view::npos) return fail(ParseError::bad_header_line, " has no colon");
         std::string_view name = line.substr(0, colon);
         if (!is_token(name))  // also refuses "Name :" (RFC 9112 §5.1: no space before the colon)
-            return fail(ParseError::bad_header_line, where + ": the name is not a valid token");
+            return fail(ParseError::bad_header_line, ": the name is not a valid token");
         std::string_view value = trim(line.substr(colon + 1));
         if (!std::all_of(value.begin(), value.end(), is_value_char))
-            return fail(ParseError::bad_header_line, where + ": the value holds a control character");
-        if (result.request.headers.size() == limits_.max_headers)
-            return fail(ParseError::too_many_headers,
-                        "more than " + std::to_string(limits_.max_headers) + " header lines");
-        result.request.headers.push_back({std::string(name), std::string(value)});
+            return fail(ParseError::bad_header_line, ": the value holds a control character");
+        if (out.headers.size() == limits_.max_headers) {
+            error = ParseError::too_many_headers;
+            detail = "more than " + std::to_string(limits_.max_headers) + " header lines";
+            return false;
+        }
+        out.headers.push_back({std::string(name), std::string(value)});
     }
+    return true;
+}
 
-    result.status = ParseResult::Status::complete;
-    result.consumed = head_end;
-    return result;
+ParseStatus HeadScanner::split(std::string_view received, std::string_view& first_line, std::string_view& lines,
+                               std::size_t& consumed, ParseError& error, std::string& detail) {
+    std::size_t head_end = 0;
+    ParseStatus status = find_end(received, head_end, error, detail);
+    if (status != ParseStatus::complete) return status;
+    std::string_view head = received.substr(0, head_end - 4);  // without the final "\r\n\r\n"
+    auto eol = head.find("\r\n");
+    first_line = head.substr(0, eol);
+    lines = eol == std::string_view::npos ? std::string_view{} : head.substr(eol + 2);
+    consumed = head_end;
+    return status;
+}
+
+ParseResult RequestParser::parse(std::string_view received) {
+    ParseResult r;
+    std::string_view first, lines;
+    r.status = split(received, first, lines, r.consumed, r.error, r.detail);
+    if (r.status != ParseStatus::complete) return r;
+    if (!parse_request_line(first, r.request)) {
+        r.error = ParseError::bad_request_line;
+        r.detail = "request line: \"" + std::string(first.substr(0, 80)) + "\"";
+    } else if (parse_header_lines(lines, r.request, r.error, r.detail)) {
+        return r;
+    }
+    r.status = ParseStatus::error;
+    r.consumed = 0;
+    return r;
+}
+
+ResponseParseResult ResponseParser::parse(std::string_view received) {
+    ResponseParseResult r;
+    std::string_view first, lines;
+    r.status = split(received, first, lines, r.consumed, r.error, r.detail);
+    if (r.status != ParseStatus::complete) return r;
+    if (!parse_status_line(first, r.response)) {
+        r.error = ParseError::bad_status_line;
+        r.detail = "status line: \"" + std::string(first.substr(0, 80)) + "\"";
+    } else if (parse_header_lines(lines, r.response, r.error, r.detail)) {
+        return r;
+    }
+    r.status = ParseStatus::error;
+    r.consumed = 0;
+    return r;
 }
 
 }  // namespace ws::http

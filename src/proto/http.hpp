@@ -1,5 +1,6 @@
-// An incremental HTTP/1.1 request parser (RFC 9112), the first thing a WebSocket server reads.
-// No I/O here: the caller keeps the bytes that have arrived and asks again when more come.
+// Incremental HTTP/1.1 head parsers (RFC 9112): the request a WebSocket server reads first, and
+// the response a WebSocket client reads first. No I/O here: the caller keeps the bytes that
+// have arrived and asks again when more come.
 #pragma once
 
 #include <cstddef>
@@ -15,10 +16,7 @@ struct Header {
     std::string value;  // leading and trailing spaces/tabs removed
 };
 
-struct Request {
-    std::string method;
-    std::string target;
-    std::string version;  // "HTTP/1.1"
+struct Headers {
     std::vector<Header> headers;
 
     // The first header with this name (names are case-insensitive), if any.
@@ -27,9 +25,21 @@ struct Request {
     std::size_t count(std::string_view name) const;
 };
 
-// Limits are settings: a request larger than this is refused before it is buffered further.
+struct Request : Headers {
+    std::string method;
+    std::string target;
+    std::string version;  // "HTTP/1.1"
+};
+
+struct Response : Headers {
+    std::string version;  // "HTTP/1.1"
+    int status = 0;       // 101
+    std::string reason;   // "Switching Protocols" (may be empty)
+};
+
+// Limits are settings: a head larger than this is refused before it is buffered further.
 struct Limits {
-    std::size_t max_head_bytes = 8 * 1024;  // request line + headers + the empty line
+    std::size_t max_head_bytes = 8 * 1024;  // first line + headers + the empty line
     std::size_t max_headers = 64;
 };
 
@@ -39,6 +49,7 @@ enum class ParseError {
     too_many_headers,
     bare_lf,              // a line ended in LF without CR
     bad_request_line,     // not "METHOD SP target SP HTTP/x.y"
+    bad_status_line,      // not "HTTP/x.y SP 3DIGIT SP reason"
     bad_header_line,      // no colon, empty name, space before the colon, a control character
     obsolete_line_folding // a header line starting with a space or tab (RFC 9112 §5.2)
 };
@@ -46,30 +57,65 @@ enum class ParseError {
 // A sentence a student can act on, e.g. "the request line must be METHOD TARGET HTTP/1.1".
 std::string_view describe(ParseError);
 
+enum class ParseStatus { need_more, complete, error };
+
 struct ParseResult {
-    enum class Status { need_more, complete, error } status = Status::need_more;
+    using Status = ParseStatus;
+    Status status = Status::need_more;
     Request request;               // valid when complete
     std::size_t consumed = 0;      // bytes of the head, including the empty line, when complete
     ParseError error = ParseError::none;
     std::string detail;            // which line was wrong, when error
 };
 
-class RequestParser {
+struct ResponseParseResult {
+    using Status = ParseStatus;
+    Status status = Status::need_more;
+    Response response;             // valid when complete
+    std::size_t consumed = 0;      // bytes of the head, including the empty line, when complete
+    ParseError error = ParseError::none;
+    std::string detail;
+};
+
+// What both parsers share: finding the empty line that ends a head, in bytes that arrive in
+// pieces, and the limits.
+class HeadScanner {
 public:
-    explicit RequestParser(Limits limits = {}) : limits_(limits) {}
+    explicit HeadScanner(Limits limits) : limits_(limits) {}
+    const Limits& limits() const { return limits_; }
+    // Ready for the next head on a new buffer.
+    void reset() { scanned_ = 0; }
+
+protected:
+    // Once the whole head is here: its first line, the header lines after it, and its length
+    // (through the empty line).
+    ParseStatus split(std::string_view received, std::string_view& first_line, std::string_view& lines,
+                      std::size_t& consumed, ParseError& error, std::string& detail);
+    // Parses the header lines into `out`, within the limits.
+    bool parse_header_lines(std::string_view lines, Headers& out, ParseError& error, std::string& detail) const;
+
+private:
+    ParseStatus find_end(std::string_view received, std::size_t& head_end, ParseError& error, std::string& detail);
+
+    Limits limits_;
+    std::size_t scanned_ = 0;  // bytes already known to hold no "\r\n\r\n" and no bare LF
+};
+
+class RequestParser : public HeadScanner {
+public:
+    explicit RequestParser(Limits limits = {}) : HeadScanner(limits) {}
 
     // `received` is everything read so far on this connection (the same prefix every call,
     // plus whatever arrived since). Scanning resumes where the last call stopped, so feeding
     // a request one byte at a time stays linear.
     ParseResult parse(std::string_view received);
+};
 
-    // Ready for the next request on a new buffer.
-    void reset() { scanned_ = 0; }
-    const Limits& limits() const { return limits_; }
-
-private:
-    Limits limits_;
-    std::size_t scanned_ = 0;  // bytes already known to hold no "\r\n\r\n" and no bare LF
+// A client reads the server's answer the same way: status line, headers, the empty line.
+class ResponseParser : public HeadScanner {
+public:
+    explicit ResponseParser(Limits limits = {}) : HeadScanner(limits) {}
+    ResponseParseResult parse(std::string_view received);
 };
 
 // Case-insensitive ASCII comparison, as HTTP compares header names and tokens.

@@ -9,61 +9,82 @@ std::string_view as_text(std::span<const std::uint8_t> bytes) {
 }
 }  // namespace
 
-Event Receiver::fail(std::uint16_t code, std::string_view reason) {
-    failed_ = true;
-    failure_ = Event{Event::Kind::fail, Opcode::close, {}, code, reason};
-    return failure_;
+Event Receiver::fail(FrameError error) {
+    failed_ = error;
+    Event e;
+    e.kind = Event::Kind::fail;
+    e.type = Opcode::close;
+    e.error = error;
+    e.code = close_code_for(error);
+    e.reason = describe(error);
+    return e;
 }
 
-Event Receiver::check_rules(const FrameHeader& h) {
-    constexpr auto protocol_error = static_cast<std::uint16_t>(CloseCode::protocol_error);
+FrameError Receiver::check_rules(const FrameHeader& h) const {
     // RFC 6455 §5.2: RSV1-3 MUST be 0 unless an extension defines them; none is negotiated here.
-    if (h.rsv1 || h.rsv2 || h.rsv3) return fail(protocol_error, "RSV bit set, but no extension was negotiated");
+    if (h.rsv1 || h.rsv2 || h.rsv3) return FrameError::reserved_bits;
     // §5.2: "If an unknown opcode is received, the receiving endpoint MUST _Fail_".
-    if (!is_known_opcode(h.opcode)) return fail(protocol_error, "reserved opcode");
+    if (!is_known_opcode(h.opcode)) return FrameError::reserved_opcode;
     // §5.1: a client masks every frame it sends; a server masks none.
-    if (role_ == Role::server && !h.masked) return fail(protocol_error, "client frame is not masked");
-    if (role_ == Role::client && h.masked) return fail(protocol_error, "server frame is masked");
+    if (role_ == Role::server && !h.masked) return FrameError::unmasked_client_frame;
+    if (role_ == Role::client && h.masked) return FrameError::masked_server_frame;
     if (is_control(h.opcode)) {
         // §5.5: control frames carry at most 125 bytes and MUST NOT be fragmented.
-        if (!h.fin) return fail(protocol_error, "fragmented control frame");
-        if (h.payload_length > 125) return fail(protocol_error, "control frame longer than 125 bytes");
-        return {};
+        if (!h.fin) return FrameError::fragmented_control;
+        if (h.payload_length > 125) return FrameError::control_too_long;
+        return FrameError::none;
     }
     // §5.4: continuation frames continue a message; a new message cannot start inside one.
     if (h.opcode == static_cast<std::uint8_t>(Opcode::continuation) && !message_open_)
-        return fail(protocol_error, "continuation frame without a message to continue");
+        return FrameError::orphan_continuation;
     if (h.opcode != static_cast<std::uint8_t>(Opcode::continuation) && message_open_)
-        return fail(protocol_error, "new data frame inside a fragmented message");
+        return FrameError::expected_continuation;
     std::uint64_t so_far = message_open_ ? message_.size() : 0;
-    if (h.payload_length > limits_.max_message - so_far)
-        return fail(static_cast<std::uint16_t>(CloseCode::message_too_big), "message larger than the limit");
-    return {};
+    if (h.payload_length > limits_.max_message - so_far) return FrameError::message_too_big;
+    return FrameError::none;
 }
 
 Event Receiver::control_frame(const FrameHeader& h, std::string_view payload) {
+    Event e;
+    e.payload = payload;
     switch (static_cast<Opcode>(h.opcode)) {
-        case Opcode::ping: return {Event::Kind::ping, Opcode::ping, payload, 0, {}};
-        case Opcode::pong: return {Event::Kind::pong, Opcode::pong, payload, 0, {}};
+        case Opcode::ping: e.kind = Event::Kind::ping; e.type = Opcode::ping; return e;
+        case Opcode::pong: e.kind = Event::Kind::pong; e.type = Opcode::pong; return e;
         default: break;
     }
     // Close (RFC 6455 §5.5.1, §7.4): no body, or a 2-byte code and a UTF-8 reason.
-    if (payload.empty()) return {Event::Kind::close, Opcode::close, {}, 1005, {}};
-    if (payload.size() == 1) return fail(1002, "close frame with a 1-byte payload");
-    auto code = static_cast<std::uint16_t>((static_cast<std::uint8_t>(payload[0]) << 8) |
-                                           static_cast<std::uint8_t>(payload[1]));
-    if (!is_valid_close_code(code)) return fail(1002, "invalid close code");
-    std::string_view reason = payload.substr(2);
-    if (!is_valid_utf8(reason)) return fail(1007, "close reason is not valid UTF-8");
-    return {Event::Kind::close, Opcode::close, reason, code, reason};
+    e.kind = Event::Kind::close;
+    e.type = Opcode::close;
+    e.payload = {};
+    if (payload.empty()) {
+        e.code = static_cast<std::uint16_t>(CloseCode::no_status);
+        return e;
+    }
+    if (payload.size() == 1) return fail(FrameError::close_one_byte);
+    e.code = close_code_of(payload);
+    if (!is_valid_close_code(e.code)) return fail(FrameError::bad_close_code);
+    e.reason = payload.substr(2);
+    e.payload = e.reason;
+    if (!is_valid_utf8(e.reason)) return fail(FrameError::close_reason_not_utf8);
+    return e;
 }
 
 Event Receiver::finish_message() {
     message_open_ = false;
     delivered_ = true;
-    if (message_type_ == Opcode::text && !utf8_.complete())
-        return fail(1007, "text message is not valid UTF-8 (a character is cut short)");
-    return {Event::Kind::message, message_type_, message_, 0, {}};
+    if (message_type_ == Opcode::text && !utf8_.complete()) return fail(FrameError::text_cut_short);
+    Event e;
+    e.kind = Event::Kind::message;
+    e.type = message_type_;
+    e.payload = message_;
+    return e;
+}
+
+void Receiver::open_message(std::uint8_t opcode) {
+    if (message_open_) return;
+    message_open_ = true;
+    message_type_ = static_cast<Opcode>(opcode);
+    utf8_.reset();
 }
 
 void Receiver::release_memory() {
@@ -74,7 +95,7 @@ void Receiver::release_memory() {
 
 Event Receiver::next(std::span<std::uint8_t> bytes, std::size_t& consumed) {
     consumed = 0;
-    if (failed_) return failure_;
+    if (failed_ != FrameError::none) return fail(failed_);
     if (delivered_) {
         delivered_ = false;
         message_.clear();
@@ -86,9 +107,9 @@ Event Receiver::next(std::span<std::uint8_t> bytes, std::size_t& consumed) {
         if (!in_frame_) {
             HeaderParse hp = parse_header(rest);
             if (hp.status == HeaderParse::Status::need_more) return {};
-            if (hp.status == HeaderParse::Status::error) return fail(1002, hp.error);
+            if (hp.status == HeaderParse::Status::error) return fail(hp.error);
             const FrameHeader& h = hp.header;
-            if (Event e = check_rules(h); e.kind == Event::Kind::fail) return e;
+            if (FrameError broken = check_rules(h); broken != FrameError::none) return fail(broken);
 
             std::uint64_t available = rest.size() - h.header_length;
             if (available >= h.payload_length) {
@@ -98,61 +119,59 @@ Event Receiver::next(std::span<std::uint8_t> bytes, std::size_t& consumed) {
                 if (h.masked) apply_mask(data, length, h.mask);
                 std::string_view payload(reinterpret_cast<const char*>(data), length);
                 consumed += h.header_length + length;
-                if (on_frame) on_frame(h, as_text(rest.first(h.header_length)), payload);
+                if (observer) observer->on_frame(h, as_text(rest.first(h.header_length)), payload, true);
 
                 if (is_control(h.opcode)) return control_frame(h, payload);
                 if (!message_open_ && h.fin) {
                     // The common case: a whole message in one frame, handed out without a copy.
                     auto type = static_cast<Opcode>(h.opcode);
-                    if (type == Opcode::text && !is_valid_utf8(payload))
-                        return fail(1007, "text message is not valid UTF-8");
-                    return {Event::Kind::message, type, payload, 0, {}};
+                    if (type == Opcode::text && !is_valid_utf8(payload)) return fail(FrameError::text_not_utf8);
+                    Event e;
+                    e.kind = Event::Kind::message;
+                    e.type = type;
+                    e.payload = payload;
+                    return e;
                 }
-                if (!message_open_) {
-                    message_open_ = true;
-                    message_type_ = static_cast<Opcode>(h.opcode);
-                    utf8_.reset();
-                }
+                open_message(h.opcode);
                 message_.append(payload);
-                if (message_type_ == Opcode::text && !utf8_.feed(payload))
-                    return fail(1007, "text message is not valid UTF-8");
+                if (message_type_ == Opcode::text && !utf8_.feed(payload)) return fail(FrameError::text_not_utf8);
                 if (h.fin) return finish_message();
                 continue;
             }
             // Only part of the payload is here. Control frames are small: wait for all of it.
             if (is_control(h.opcode)) return {};
             // A data frame is taken in as it arrives, so the caller never buffers a whole one.
-            if (on_frame) on_frame(h, as_text(rest.first(h.header_length)), {});
+            if (observer) observer->on_frame(h, as_text(rest.first(h.header_length)), {}, true);
             consumed += h.header_length;
             in_frame_ = true;
-            frame_ = h;
+            frame_fin_ = h.fin;
+            frame_masked_ = h.masked;
+            frame_mask_ = h.mask;
             frame_remaining_ = h.payload_length;
             mask_phase_ = 0;
-            if (!message_open_) {
-                message_open_ = true;
-                message_type_ = static_cast<Opcode>(h.opcode);
-                utf8_.reset();
-            }
+            open_message(h.opcode);
             // Reserve for the frame, but at most 1 MiB ahead: a header alone must not make us
             // commit memory for 16 MiB that may never arrive. Beyond that the buffer grows as
             // bytes come in.
-            message_.reserve(message_.size() + static_cast<std::size_t>(std::min<std::uint64_t>(h.payload_length, 1 << 20)));
+            message_.reserve(message_.size() +
+                             static_cast<std::size_t>(std::min<std::uint64_t>(h.payload_length, 1 << 20)));
             continue;
         }
 
         // In the middle of a data frame's payload.
         std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(frame_remaining_, rest.size()));
         if (n == 0 && frame_remaining_ > 0) return {};
-        if (frame_.masked) mask_phase_ = apply_mask(rest.data(), n, frame_.mask, mask_phase_);
+        if (frame_masked_)
+            mask_phase_ = static_cast<std::uint8_t>(apply_mask(rest.data(), n, frame_mask_, mask_phase_));
         std::string_view piece(reinterpret_cast<const char*>(rest.data()), n);
         message_.append(piece);
         consumed += n;
         frame_remaining_ -= n;
         // Text is checked as it streams: an invalid byte fails the connection now, not at the end.
-        if (message_type_ == Opcode::text && !utf8_.feed(piece)) return fail(1007, "text message is not valid UTF-8");
+        if (message_type_ == Opcode::text && !utf8_.feed(piece)) return fail(FrameError::text_not_utf8);
         if (frame_remaining_ > 0) return {};
         in_frame_ = false;
-        if (frame_.fin) return finish_message();
+        if (frame_fin_) return finish_message();
     }
 }
 

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -22,12 +21,24 @@ struct ReceiverLimits {
 };
 
 struct Event {
-    enum class Kind { need_more, message, ping, pong, close, fail };
+    enum class Kind : std::uint8_t { need_more, message, ping, pong, close, fail };
     Kind kind = Kind::need_more;
     Opcode type = Opcode::text;   // message: text or binary
-    std::string_view payload;     // message, ping, pong: valid until the next call to next()
+    FrameError error = FrameError::none;  // fail: which rule was broken
     std::uint16_t code = 0;       // close: the peer's code (1005 when it sent none); fail: ours to send
-    std::string_view reason;      // close: the peer's reason; fail: what rule was broken
+    std::string_view payload;     // message, ping, pong: the payload; close: the reason. Valid until the next call
+    std::string_view reason;      // close: the peer's reason; fail: describe(error)
+};
+
+// Told about every frame as its header is read: the lessons' -v/-vv output. The payload is the
+// unmasked payload for a frame that arrived whole, else empty (it is still arriving).
+class FrameObserver {
+public:
+    virtual void on_frame(const FrameHeader&, std::string_view header_bytes, std::string_view payload,
+                          bool incoming) = 0;
+
+protected:
+    ~FrameObserver() = default;
 };
 
 class Receiver {
@@ -39,39 +50,44 @@ public:
     // need_more (a large frame is taken in as it arrives). Unmasks in place.
     Event next(std::span<std::uint8_t> bytes, std::size_t& consumed);
 
-    // Called for each frame whose header has been read, before its payload is handled, with the
-    // header's bytes as they arrived; for a frame that arrived whole, `payload` is its unmasked
-    // payload, otherwise it is empty. Used by the lessons' -v/-vv output; leave it empty for speed.
-    std::function<void(const FrameHeader&, std::string_view header_bytes, std::string_view payload)> on_frame;
+    // Frames are shown to this observer as they arrive (null: nobody is watching; fastest).
+    FrameObserver* observer = nullptr;
 
     const ReceiverLimits& limits() const { return limits_; }
+    Role role() const { return role_; }
+    bool failed() const { return failed_ != FrameError::none; }
+    bool message_in_progress() const { return message_open_; }
 
     // Gives back the reassembly buffer when no message is in progress (for idle connections).
     void release_memory();
+    // How much memory the receiver holds now (its reassembly buffer).
+    std::size_t memory() const { return message_.capacity(); }
 
 private:
-    Event fail(std::uint16_t code, std::string_view reason);
-    Event check_rules(const FrameHeader&);
+    Event fail(FrameError);
+    FrameError check_rules(const FrameHeader&) const;
     Event control_frame(const FrameHeader&, std::string_view payload);
     Event finish_message();
+    void open_message(std::uint8_t opcode);
 
     ReceiverLimits limits_;
     Role role_;
-    bool failed_ = false;
-    Event failure_;
+    FrameError failed_ = FrameError::none;
 
     // A data frame whose payload is still arriving.
     bool in_frame_ = false;
-    FrameHeader frame_;
+    bool frame_fin_ = false;
+    bool frame_masked_ = false;
+    std::uint8_t mask_phase_ = 0;
+    std::array<std::uint8_t, 4> frame_mask_{};
     std::uint64_t frame_remaining_ = 0;
-    std::size_t mask_phase_ = 0;
 
     // A message being reassembled from several frames (or from a frame that arrived in pieces).
     bool message_open_ = false;
     bool delivered_ = false;  // message_ was handed out last call and may be cleared now
     Opcode message_type_ = Opcode::text;
-    std::string message_;
     Utf8Validator utf8_;
+    std::string message_;
 };
 
 }  // namespace ws

@@ -9,7 +9,7 @@
 namespace ws::server {
 
 void ChatRoom::reply_error(Server& server, Connection& c, std::string_view message) {
-    server.log(c, fmt::format("ERROR {}", message));
+    server.log(c, "ERROR {}", message);
     server.send(c, Opcode::text, chat::error_json(message));
 }
 
@@ -38,7 +38,7 @@ void ChatRoom::on_message(Server& server, Connection& c, Opcode type, std::strin
             return;
         case chat::ClientMessage::Kind::chat:
             if (me == names_.end()) return reply_error(server, c, "log in first: {\"type\":\"LOGIN\",\"name\":\"...\"}");
-            server.log(c, fmt::format("CHAT {} → {} clients", print::printable(m.message, 40), members_.size()));
+            if (server.logging()) server.log(c, "CHAT {} → {} clients", print::printable(m.message, 40), members_.size());
             server.broadcast(members_, Opcode::text, chat::chat_json(me->second, m.message));
             return;
         case chat::ClientMessage::Kind::logout:
@@ -57,7 +57,7 @@ void ChatRoom::login(Server& server, Connection& c, const std::string& name) {
     users.reserve(members_.size());
     for (Connection* m : members_) users.push_back(names_.at(m));
     server.send(c, Opcode::text, chat::users_json(users));
-    server.log(c, fmt::format("LOGIN {} · {}", name, room_summary()));
+    if (server.logging()) server.log(c, "LOGIN {} · {}", name, room_summary());
     server.broadcast(members_, Opcode::text, chat::login_json(name));
 }
 
@@ -68,7 +68,7 @@ void ChatRoom::leave(Server& server, Connection& c, bool announce) {
     names_.erase(me);
     taken_.erase(name);
     members_.erase(std::find(members_.begin(), members_.end(), &c));
-    server.log(c, fmt::format("LOGOUT {} · {}", name, room_summary()));
+    if (server.logging()) server.log(c, "LOGOUT {} · {}", name, room_summary());
     if (announce) server.broadcast(members_, Opcode::text, chat::logout_json(name));
 }
 

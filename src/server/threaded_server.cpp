@@ -14,7 +14,9 @@
 
 namespace ws::server {
 
-ThreadedServer::ThreadedServer(const std::string& host, std::uint16_t port) : listener_(host, port) {}
+// Non-blocking: the accepted sockets are too, and every blocking read and write waits with a
+// deadline (net/transport.hpp).
+ThreadedServer::ThreadedServer(const std::string& host, std::uint16_t port) : listener_(host, port, true) {}
 
 void ThreadedServer::run(const Session& session, int max_connections) {
     // Each session's thread, and a flag it sets when done. Finished threads are joined (not
@@ -56,13 +58,19 @@ void ThreadedServer::run(const Session& session, int max_connections) {
         reap();
         if (running.size() >= kMaxSessions) {
             std::string_view busy = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-            net::write_all(fd.get(), busy, net::after(std::chrono::milliseconds(100)));
+            net::Transport t(std::move(fd));
+            net::write_all(t, busy, net::after(std::chrono::milliseconds(100)));
             continue;
         }
         auto done = std::make_shared<std::atomic<bool>>(false);
         try {
             std::thread thread([session, fd = std::move(fd), peer, accepted, done]() mutable {
-                session(std::move(fd), peer, accepted);
+                // A thread must not end the program with an exception: say it, end the session.
+                try {
+                    session(net::Transport(std::move(fd)), peer, accepted);
+                } catch (const std::exception& e) {
+                    print::err(fmt::format("error: connection #{}: {}", accepted, e.what()));
+                }
                 done->store(true);
             });
             running.push_back({std::move(thread), done});

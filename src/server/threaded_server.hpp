@@ -10,6 +10,7 @@
 #include <string>
 
 #include "net/socket.hpp"
+#include "net/transport.hpp"
 
 namespace ws::server {
 
@@ -18,7 +19,7 @@ public:
     ThreadedServer(const std::string& host, std::uint16_t port);
     net::Endpoint local() const { return listener_.local(); }
 
-    using Session = std::function<void(net::Fd, net::Endpoint peer, int connection_number)>;
+    using Session = std::function<void(net::Transport, net::Endpoint peer, int connection_number)>;
     // Runs `session` on its own thread for each client until stop(), or until `max_connections`
     // clients have come and gone (for --demo); waits for every session before returning.
     void run(const Session& session, int max_connections = -1);

@@ -1,7 +1,8 @@
 // A WebSocket server on one thread and an epoll loop: many clients at once, none able to stall
-// the others. It joins the pieces below it: sockets (net/), the request parser and handshake
-// checks, the frame receiver (proto/), and the printers for -v/-vv (print/). What to do with
-// messages is the Handler's business: the echo server (lesson 4) and the chat room (lesson 5).
+// the others. It joins the pieces below it: each connection is a transport (net/) carrying a
+// session (proto/), on the loop (net/); the HTTP phase in front of it serves pages and checks
+// the upgrade. What to do with messages is the Handler's business: the echo server (lesson 4)
+// and the chat room (lesson 5).
 #pragma once
 
 #include <chrono>
@@ -11,13 +12,15 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
-#include "net/event_loop.hpp"
+#include <fmt/format.h>
+
+#include "net/loop.hpp"
 #include "net/socket.hpp"
+#include "net/transport.hpp"
 #include "proto/http.hpp"
-#include "proto/receiver.hpp"
+#include "proto/session.hpp"
 
 namespace ws::server {
 
@@ -44,35 +47,45 @@ struct Options {
 class Server;
 
 // One client. The server owns it; the handler sees it between on_open and on_close.
-struct Connection {
-    enum class State : std::uint8_t {
-        http,      // reading the HTTP request
-        open,      // WebSocket messages flow both ways
-        closing,   // we sent a close frame and wait for the client's
-        draining,  // done: send what is queued, then hang up
-        dead,      // socket closed; freed after this loop turn
+class Connection final : public net::Watcher, public net::Timer, public FrameObserver {
+public:
+    std::uint64_t id() const { return id_; }
+    // True while messages may be sent to it (the handshake is done and no close was sent).
+    bool is_open() const { return phase_ == Phase::websocket && session_.is_open(); }
+    const Session& session() const { return session_; }
+    std::size_t backlog() const { return session_.backlog(); }
+
+    Connection(Server&, std::uint64_t id, net::Fd, const Options&);
+
+private:
+    friend class Server;
+    enum class Phase : std::uint8_t {
+        http,       // reading the HTTP request
+        websocket,  // the session runs (open, or closing: our close sent, waiting for theirs)
+        draining,   // done: send what is queued, then half-close and wait for the client's end
+        dead,       // socket closed; freed at the end of this loop turn
     };
 
-    std::uint64_t id = 0;
-    net::Fd fd;
-    State state = State::http;
-    bool notified_open = false;   // the handler saw on_open (so it must see on_close)
-    bool dirty = false;           // has bytes to write this loop turn
-    bool reading_paused = false;  // too much queued for this client: stop reading until it drains
-    bool ping_outstanding = false;
-    bool write_shut = false;
-    std::uint32_t interest = 0;   // the epoll events watched now
-    std::string in;               // received bytes not consumed yet (usually empty)
-    std::string out;              // bytes waiting to be written (empty, unallocated, when idle)
-    std::size_t out_sent = 0;
-    net::Clock::time_point deadline{};   // of the current state (handshake, close, pong)
-    net::Clock::time_point last_seen{};
-    http::RequestParser parser;
-    Receiver receiver;
+    void on_ready(std::uint32_t events) override;
+    void on_timer() override;
+    void on_frame(const FrameHeader&, std::string_view header_bytes, std::string_view payload,
+                  bool incoming) override;
 
-    Connection(std::uint64_t id, net::Fd fd, const Options& o)
-        : id(id), fd(std::move(fd)), parser(o.http_limits), receiver(Role::server, o.limits) {}
-    std::size_t backlog() const { return out.size() - out_sent; }
+    Server& server_;
+    std::uint64_t id_;
+    net::Transport transport_;
+    Session session_;
+    std::unique_ptr<http::RequestParser> parser_;  // only while a request arrives in pieces
+    std::string in_;                    // received bytes not consumed yet (usually empty, unallocated)
+    net::Clock::time_point deadline_{};  // of the current phase: handshake, close, pong
+    net::Clock::time_point last_seen_{};
+    std::uint32_t slot_ = 0;             // where the server keeps it
+    Phase phase_ = Phase::http;
+    std::uint8_t interest_ = 0;          // EPOLLIN / EPOLLOUT watched now
+    bool dirty_ = false;                 // has bytes to write this loop turn
+    bool reading_paused_ = false;        // too much queued for this client: not read until it drains
+    bool write_shut_ = false;
+    bool notified_open_ = false;         // the handler saw on_open (so it must see on_close)
 };
 
 class Handler {
@@ -89,15 +102,16 @@ public:
 class Server {
 public:
     Server(Options options, Handler& handler);
+    ~Server();
     net::Endpoint local() const { return listener_.local(); }
     const Options& options() const { return options_; }
 
     // Serves until stop() is called, then closes every WebSocket with 1001 and returns.
     void run();
     // Safe from another thread and from a signal handler.
-    void stop() { waker_.wake(); }
+    void stop() { loop_.wake(); }
 
-    // Queues one frame to an open connection; it is written at the end of this loop turn,
+    // Queues a message to an open connection; it is written at the end of this loop turn,
     // together with the rest. Does nothing once the connection is closing.
     void send(Connection&, Opcode, std::string_view payload);
     // Encodes the frame once and queues it to each connection. A client with more than
@@ -108,38 +122,58 @@ public:
 
     std::size_t connection_count() const { return connections_.size(); }
     bool shutting_down() const { return shutting_down_; }
-    void log(const Connection&, std::string_view text) const;  // "#3 text", when -v
+
+    // "#3 text", with -v; nothing is formatted without it.
+    bool logging() const { return options_.log_connections; }
+    template <class... Args>
+    void log(const Connection& c, fmt::format_string<Args...> format, Args&&... args) const {
+        if (logging()) log_line(c, fmt::format(format, std::forward<Args>(args)...));
+    }
 
 private:
+    friend class Connection;
+    struct ListenerWatch final : net::Watcher {
+        Server& server;
+        explicit ListenerWatch(Server& s) : server(s) {}
+        void on_ready(std::uint32_t) override { server.accept_clients(); }
+    };
+    struct ServerTimer final : net::Timer {
+        Server& server;
+        explicit ServerTimer(Server& s) : server(s) {}
+        void on_timer() override { server.on_server_timer(); }
+    };
+
     void accept_clients();
     void on_readable(Connection&);
-    void handle_http(Connection&);
+    void handle_http(Connection&, std::string_view received, bool buffered);
+    void upgrade(Connection&, const http::Request&, std::string_view after_head);
     std::size_t handle_frames(Connection&, std::span<std::uint8_t> bytes);
-    void queue_frame(Connection&, Opcode, std::string_view payload);
-    // Queues our close frame and leaves the open state; the handler hears of it in settle().
-    void send_close(Connection&, std::uint16_t code, std::string_view payload, std::string_view reason);
-    void peer_closed(Connection&, std::uint16_t code, std::string_view reason);
-    void fail(Connection&, std::uint16_t code, std::string_view reason);
+    // After the session reacted to input or was asked to send: flush, hang up, tell the handler.
+    void after_session(Connection&);
+    void peer_gone(Connection&, std::string_view reason);
     void respond_and_hang_up(Connection&, std::string response);
     void begin_draining(Connection&);
     void notify_closed(Connection&, std::uint16_t code, std::string_view reason);
     void flush(Connection&);
-    void flush_dirty();
     void settle();
     void update_interest(Connection&);
     void mark_dirty(Connection&);
     void kill(Connection&, std::string_view why);
-    void check_timers();
+    void schedule(Connection&);
+    void on_connection_timer(Connection&);
+    void on_server_timer();
     void begin_shutdown();
-    void log_frame(const Connection&, const FrameHeader&, std::string_view header_bytes,
-                   std::string_view payload, bool incoming) const;
+    void log_line(const Connection&, std::string_view text) const;
+    void log_frame(const Connection&, const FrameHeader&, std::string_view header_bytes, std::string_view payload,
+                   bool incoming) const;
 
     Options options_;
     Handler& handler_;
+    net::Loop loop_;
     net::Listener listener_;
-    net::Epoll epoll_;
-    net::Waker waker_;
-    std::unordered_map<std::uint64_t, std::unique_ptr<Connection>> connections_;
+    ListenerWatch listener_watch_{*this};
+    ServerTimer server_timer_{*this};
+    std::vector<std::unique_ptr<Connection>> connections_;  // each knows its slot
     std::vector<Connection*> dirty_;
     struct PendingClose {
         Connection* connection;
@@ -147,9 +181,10 @@ private:
         std::string reason;
     };
     std::vector<PendingClose> pending_closes_;  // on_close calls not yet made
-    std::vector<std::uint64_t> dead_;
+    std::vector<Connection*> dead_;
     std::vector<std::uint8_t> read_buffer_;
     std::uint64_t next_id_ = 1;
+    bool settle_scheduled_ = false;
     bool shutting_down_ = false;
     bool accept_paused_ = false;
     net::Clock::time_point shutdown_deadline_{};

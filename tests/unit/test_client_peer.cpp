@@ -9,7 +9,7 @@
 #include <cstdio>
 #include <string>
 
-#include "server/client.hpp"
+#include "client/client.hpp"
 
 using namespace ws;
 

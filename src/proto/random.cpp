@@ -1,4 +1,4 @@
-#include "server/random.hpp"
+#include "proto/random.hpp"
 
 #include <openssl/rand.h>
 

@@ -1,0 +1,114 @@
+#include "client/client.hpp"
+
+#include <charconv>
+
+#include <fmt/format.h>
+
+namespace ws {
+namespace {
+
+constexpr std::size_t kMaxRefusalBody = 64 * 1024;
+
+std::string seconds(std::chrono::milliseconds ms) { return fmt::format("{:g} s", static_cast<double>(ms.count()) / 1000); }
+
+// After a refusal, the body usually says why (a 426 names the versions, a 400 the check):
+// read it, within limits, for the error.
+void read_body(net::Transport& t, const http::Response& res, std::string& received, std::size_t head_size) {
+    std::size_t want = kMaxRefusalBody;
+    if (const http::Header* length = res.find("Content-Length")) {
+        std::size_t n = 0;
+        auto [p, ec] = std::from_chars(length->value.data(), length->value.data() + length->value.size(), n);
+        if (ec == std::errc()) want = std::min(n, kMaxRefusalBody);
+    }
+    auto deadline = net::after(std::chrono::seconds(1));
+    char chunk[4096];
+    while (received.size() - head_size < want) {
+        std::size_t n = 0;
+        if (net::read_some(t, chunk, sizeof chunk, n, deadline) != net::IoStatus::ok) break;
+        received.append(chunk, n);
+    }
+}
+
+}  // namespace
+
+Client::Client(const std::string& host, std::uint16_t port, std::string_view path, Random& random,
+               std::chrono::milliseconds timeout)
+    : Client(host, port, path, random,
+             ClientOptions{.connect_timeout = timeout, .handshake_timeout = timeout, .limits = {}, .response_limits = {},
+                           .protocols = {}, .extensions = {}, .origin = {}, .headers = {}}) {}
+
+Client::Client(const std::string& host, std::uint16_t port, std::string_view path, Random& random,
+               const ClientOptions& o)
+    : BlockingSession(net::Transport(net::connect_to(host, port, o.connect_timeout)), Role::client, o.limits, &random) {
+    handshake::ClientOffer offer{.host = host.find(':') != std::string::npos ? "[" + host + "]:" + std::to_string(port)
+                                                                             : host + ":" + std::to_string(port),
+                                 .path = std::string(path),
+                                 .key = handshake::client_key(random.nonce()),
+                                 .protocols = o.protocols,
+                                 .extensions = o.extensions,
+                                 .origin = o.origin,
+                                 .headers = o.headers};
+    request_ = handshake::client_request(offer);
+    auto deadline = net::after(o.handshake_timeout);
+    if (net::write_all(transport(), request_, deadline) != net::IoStatus::ok)
+        throw HandshakeError(HandshakeError::Stage::send, "could not send the handshake request");
+
+    // Read up to the empty line that ends the response head; anything after it is frames.
+    http::ResponseParser parser(o.response_limits);
+    std::string received;
+    http::ResponseParseResult r;
+    char chunk[4096];
+    while ((r = parser.parse(received)).status == http::ParseStatus::need_more) {
+        std::size_t n = 0;
+        auto status = net::read_some(transport(), chunk, sizeof chunk, n, deadline);
+        if (status == net::IoStatus::ok) {
+            received.append(chunk, n);
+            continue;
+        }
+        HandshakeError e(HandshakeError::Stage::no_response,
+                         status == net::IoStatus::timeout
+                             ? "no handshake response within " + seconds(o.handshake_timeout)
+                             : "the server closed the connection before it answered the handshake");
+        e.received = received;
+        throw e;
+    }
+    if (r.status == http::ParseStatus::error) {
+        HandshakeError e(HandshakeError::Stage::not_http, "the response is not an HTTP/1.1 response head: " +
+                                                              std::string(http::describe(r.error)) + " (" + r.detail + ")");
+        e.received = received;
+        throw e;
+    }
+    response_ = received.substr(0, r.consumed);
+    // RFC 6455 §4.1: the client checks the response before it uses the connection.
+    result_ = handshake::check_response(r.response, offer);
+    if (!result_.ok()) {
+        const auto* failed = result_.first_failure();
+        HandshakeError e(HandshakeError::Stage::checks,
+                         "handshake failed: check " + std::to_string(static_cast<int>(failed->check)) + " (" +
+                             std::string(handshake::name(failed->check)) + "): " + failed->detail);
+        if (r.response.status != 101) read_body(transport(), r.response, received, r.consumed);
+        e.received = received;
+        e.response = r.response;
+        e.result = result_;
+        throw e;
+    }
+    // The first frames may have come with the head: they are the session's first input.
+    add_input(std::string_view(received).substr(r.consumed));
+}
+
+void Client::send(Opcode opcode, std::string_view payload, bool fin) {
+    if (!session().send_frame(opcode, payload, fin)) throw std::runtime_error("the connection is closing; nothing more can be sent");
+    if (!flush()) throw std::runtime_error("the connection closed while sending");
+}
+
+void Client::send_close(std::uint16_t code, std::string_view reason) {
+    session().close(code, reason);
+    flush();
+}
+
+void Client::send_raw(std::string_view bytes) {
+    if (!session().send_raw(bytes)) throw std::runtime_error("the connection is closing; nothing more can be sent");
+    if (!flush()) throw std::runtime_error("the connection closed while sending");
+}
+
+}  // namespace ws
