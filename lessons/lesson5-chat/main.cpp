@@ -139,7 +139,14 @@ int main(int argc, char** argv) {
             return 0;
         }
         print::out("Three built-in bots chat through the real server; each line is what a bot's page would show.\n\n");
-        std::thread loop([&] { srv.run(); });
+        // The server on its own thread; the bots below are its clients.
+        std::thread loop([&] {
+            try {
+                srv.run();
+            } catch (const std::exception& e) {
+                print::err(fmt::format("error: the server stopped: {}", e.what()));
+            }
+        });
         Random random(common.seed);
         int rc = 1;
         try {

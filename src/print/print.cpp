@@ -30,6 +30,7 @@ std::mutex g_out_mutex;
 struct Queue {
     std::mutex mutex;
     std::condition_variable ready;
+    std::condition_variable drained;
     std::deque<std::string> texts;
     std::size_t bytes = 0;
     std::size_t max_bytes = 0;
@@ -81,6 +82,7 @@ void writer_thread(Queue& q) {
         // While serving, wait as long as it takes; when stopping, give up after a second.
         bool progress = write_patiently(text, std::chrono::milliseconds(q.stopping ? 1000 : 200));
         lock.lock();
+        if (q.texts.empty()) q.drained.notify_all();
         if (!progress) {
             if (q.stopping) return;
             // The rest of this text cannot be written now: it counts as dropped.
@@ -174,6 +176,11 @@ void out(std::string_view text) {
 }
 
 void err(std::string_view text) {
+    // What was printed before the error comes before it on the screen (if stdout is read).
+    if (Queue* q = g_queue.load()) {
+        std::unique_lock lock(q->mutex);
+        q->drained.wait_for(lock, std::chrono::milliseconds(500), [&] { return q->texts.empty(); });
+    }
     std::lock_guard lock(g_out_mutex);
     std::fflush(stdout);
     std::fwrite(text.data(), 1, text.size(), stderr);

@@ -32,7 +32,7 @@ void err(std::string_view text);  // one line on stderr, for errors
 // without progress) and the count of dropped lines, if any, is said.
 class BackgroundOutput {
 public:
-    explicit BackgroundOutput(std::size_t max_queued_bytes = 8u << 20);
+    explicit BackgroundOutput(std::size_t max_queued_bytes = 1u << 20);
     ~BackgroundOutput();
     BackgroundOutput(const BackgroundOutput&) = delete;
     BackgroundOutput& operator=(const BackgroundOutput&) = delete;

@@ -13,6 +13,9 @@
 
 namespace ws {
 
+// The heap memory a string holds (none while its text fits in the string itself).
+inline std::size_t heap_bytes(const std::string& s) { return s.capacity() > std::string().capacity() ? s.capacity() : 0; }
+
 // A server receives masked frames from clients; a client receives unmasked ones (RFC 6455 §5.1).
 enum class Role : std::uint8_t { server, client };
 
@@ -61,7 +64,7 @@ public:
     // Gives back the reassembly buffer when no message is in progress (for idle connections).
     void release_memory();
     // How much memory the receiver holds now (its reassembly buffer).
-    std::size_t memory() const { return message_.capacity(); }
+    std::size_t memory() const { return heap_bytes(message_); }
 
 private:
     Event fail(FrameError);

@@ -96,7 +96,12 @@ public:
 
     // An idle connection holds no buffers: gives back the input and output buffers' memory.
     void release_memory();
-    std::size_t memory() const { return out_.capacity() + receiver_.memory(); }
+    std::size_t memory() const { return heap_bytes(out_) + receiver_.memory(); }
+    // True when release_memory() would give something back (nothing waits to be sent, and no
+    // message is half received).
+    bool can_release_memory() const {
+        return memory() > 0 && !has_output() && !receiver_.message_in_progress();
+    }
     const ReceiverLimits& limits() const { return receiver_.limits(); }
 
 private:

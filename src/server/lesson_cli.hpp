@@ -95,10 +95,15 @@ inline int run(CLI::App& app, int argc, char** argv, const std::function<int()>&
     } catch (const CLI::ParseError& e) {
         return app.exit(e);
     }
+    // From here on, output never blocks the lesson (a server keeps serving when nobody reads).
+    print::BackgroundOutput output;
     try {
         return body();
     } catch (const std::exception& e) {
         print::err(fmt::format("error: {}", e.what()));
+        return 1;
+    } catch (...) {
+        print::err("error: an unknown failure (this is a bug: please report it)");
         return 1;
     }
 }

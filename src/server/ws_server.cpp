@@ -394,7 +394,7 @@ void Server::flush(Connection& c) {
     if (c.backlog() > options_.max_backlog) c.reading_paused_ = true;
     else if (c.backlog() <= options_.max_backlog / 2) c.reading_paused_ = false;
     update_interest(c);
-    if (c.phase_ == Connection::Phase::websocket && c.session_.memory() > 0) schedule(c);
+    if (c.phase_ == Connection::Phase::websocket && c.session_.can_release_memory()) schedule(c);
 }
 
 void Server::update_interest(Connection& c) {
@@ -435,13 +435,15 @@ void Server::schedule(Connection& c) {
             }
             if (options_.ping_interval.count() > 0)
                 when = c.session_.awaiting_pong() ? c.deadline_ : c.last_seen_ + options_.ping_interval;
-            if (c.session_.memory() > 0 || c.in_.capacity() > 0) when = std::min(when, c.last_seen_ + kReleaseAfter);
+            if (c.session_.can_release_memory()) when = std::min(when, c.last_seen_ + kReleaseAfter);
             break;
         case Connection::Phase::dead:
             loop_.cancel(c);
             return;
     }
     if (when == net::Clock::time_point::max()) return;
+    // Never in the past: what was due has just been handled.
+    when = std::max(when, loop_.now() + std::chrono::milliseconds(1));
     if (!c.armed() || when < c.when()) loop_.arm(c, when);
 }
 

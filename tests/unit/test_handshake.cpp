@@ -192,3 +192,129 @@ TEST(Handshake, ClientRequestPassesTheServerChecks) {
     ASSERT_EQ(parsed.status, http::ParseResult::Status::complete);
     EXPECT_TRUE(check_request(parsed.request).ok());
 }
+
+// ---- The client's checks of the response (RFC 6455 §4.1)
+
+namespace {
+
+ClientOffer rfc_offer() {
+    ClientOffer offer;
+    offer.host = "server.example.com";
+    offer.path = "/chat";
+    offer.key = "dGhlIHNhbXBsZSBub25jZQ==";
+    return offer;
+}
+
+http::Response good_response() {
+    http::Response r;
+    r.version = "HTTP/1.1";
+    r.status = 101;
+    r.reason = "Switching Protocols";
+    r.headers = {{"Upgrade", "websocket"}, {"Connection", "Upgrade"}, {"Sec-WebSocket-Accept", "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="}};
+    return r;
+}
+
+void expect_only_client_failure(const ClientResult& result, ClientCheck check) {
+    ASSERT_FALSE(result.ok());
+    for (const auto& c : result.checks) EXPECT_EQ(c.ok, c.check != check) << name(c.check) << ": " << c.detail;
+    EXPECT_EQ(result.first_failure()->check, check);
+}
+
+void set(http::Response& r, const std::string& name, const std::string& value) {
+    for (auto& h : r.headers)
+        if (http::iequals(h.name, name)) { h.value = value; return; }
+    r.headers.push_back({name, value});
+}
+
+}  // namespace
+
+TEST(ClientHandshake, TheRfcResponsePassesEveryCheck) {
+    auto result = check_response(good_response(), rfc_offer());
+    EXPECT_TRUE(result.ok());
+    EXPECT_EQ(result.checks.size(), kAllClientChecks.size());
+    EXPECT_EQ(result.expected_accept, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+}
+
+TEST(ClientHandshake, AStatusOtherThan101IsAFailure) {
+    // RFC 6455 §4.1: "If the status code received from the server is not 101 ..."
+    auto r = good_response();
+    r.status = 200;
+    r.reason = "OK";
+    auto result = check_response(r, rfc_offer());
+    expect_only_client_failure(result, ClientCheck::status);
+    EXPECT_EQ(name(result.first_failure()->check), "not_101");
+    EXPECT_NE(result.first_failure()->detail.find("200 OK"), std::string::npos);
+}
+
+TEST(ClientHandshake, UpgradeMustBeWebsocket) {
+    auto r = good_response();
+    std::erase_if(r.headers, [](auto& h) { return h.name == "Upgrade"; });
+    expect_only_client_failure(check_response(r, rfc_offer()), ClientCheck::upgrade);
+    r = good_response();
+    set(r, "Upgrade", "h2c");
+    expect_only_client_failure(check_response(r, rfc_offer()), ClientCheck::upgrade);
+    set(r, "Upgrade", "WebSocket");  // case-insensitive
+    EXPECT_TRUE(check_response(r, rfc_offer()).ok());
+}
+
+TEST(ClientHandshake, ConnectionMustListUpgrade) {
+    auto r = good_response();
+    set(r, "Connection", "keep-alive");
+    expect_only_client_failure(check_response(r, rfc_offer()), ClientCheck::connection);
+    set(r, "Connection", "keep-alive, upgrade");
+    EXPECT_TRUE(check_response(r, rfc_offer()).ok());
+}
+
+TEST(ClientHandshake, AWrongAcceptKeyIsNamedAndShownBesideTheExpectedOne) {
+    auto r = good_response();
+    // SHA-1 of the key alone, without the GUID: the classic mistake.
+    set(r, "Sec-WebSocket-Accept", base64_encode(sha1("dGhlIHNhbXBsZSBub25jZQ==")));
+    auto result = check_response(r, rfc_offer());
+    expect_only_client_failure(result, ClientCheck::accept);
+    EXPECT_EQ(name(ClientCheck::accept), "bad_accept");
+    EXPECT_NE(result.first_failure()->detail.find("expected s3pPLMBiTxaQ9kYGzzhZRbK+xOo="), std::string::npos);
+    std::erase_if(r.headers, [](auto& h) { return h.name == "Sec-WebSocket-Accept"; });
+    expect_only_client_failure(check_response(r, rfc_offer()), ClientCheck::accept);
+}
+
+TEST(ClientHandshake, AnExtensionThatWasNotOfferedIsAFailure) {
+    // RFC 6455 §4.1: "the use of an extension that was not present in the client's handshake".
+    auto r = good_response();
+    set(r, "Sec-WebSocket-Extensions", "permessage-deflate");
+    expect_only_client_failure(check_response(r, rfc_offer()), ClientCheck::extensions);
+    auto offer = rfc_offer();
+    offer.extensions = {"permessage-deflate; client_max_window_bits"};
+    EXPECT_TRUE(check_response(r, offer).ok());
+}
+
+TEST(ClientHandshake, ASubprotocolThatWasNotOfferedIsAFailure) {
+    auto r = good_response();
+    set(r, "Sec-WebSocket-Protocol", "chat");
+    expect_only_client_failure(check_response(r, rfc_offer()), ClientCheck::protocol);
+    auto offer = rfc_offer();
+    offer.protocols = {"superchat", "chat"};
+    auto result = check_response(r, offer);
+    EXPECT_TRUE(result.ok());
+    EXPECT_EQ(result.protocol, "chat");
+    set(r, "Sec-WebSocket-Protocol", "superchat, chat");  // one value, not a list
+    expect_only_client_failure(check_response(r, offer), ClientCheck::protocol);
+}
+
+TEST(ClientHandshake, OurServersResponseToOurRequestPasses) {
+    // The two sides of this project agree with each other (and each with RFC 6455).
+    auto offer = rfc_offer();
+    offer.protocols = {"chat"};
+    std::string text = client_request(offer);
+    http::RequestParser request_parser;
+    auto request = request_parser.parse(text);
+    ASSERT_EQ(request.status, http::ParseStatus::complete);
+    std::vector<std::string> ours = {"chat"};
+    auto server = check_request(request.request, ours);
+    ASSERT_TRUE(server.ok());
+    http::ResponseParser response_parser;
+    auto response = response_parser.parse(response_101(server));
+    ASSERT_EQ(response.status, http::ParseStatus::complete);
+    auto client = check_response(response.response, offer);
+    EXPECT_TRUE(client.ok());
+    EXPECT_EQ(client.protocol, "chat");
+}

@@ -166,3 +166,78 @@ TEST(HttpTokens, ListContainsIsCaseInsensitiveAndTrimsSpaces) {
     EXPECT_FALSE(list_contains("upgraded", "upgrade"));
     EXPECT_FALSE(list_contains("", "upgrade"));
 }
+
+// ---- The response head, as a client reads it (RFC 9112 §4)
+
+namespace {
+const std::string kSwitching =
+    "HTTP/1.1 101 Switching Protocols\r\n"
+    "Upgrade: websocket\r\n"
+    "Connection: Upgrade\r\n"
+    "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
+    "\r\n";
+
+void expect_switching(const ResponseParseResult& r) {
+    ASSERT_EQ(r.status, ParseStatus::complete);
+    EXPECT_EQ(r.consumed, kSwitching.size());
+    EXPECT_EQ(r.response.version, "HTTP/1.1");
+    EXPECT_EQ(r.response.status, 101);
+    EXPECT_EQ(r.response.reason, "Switching Protocols");
+    ASSERT_EQ(r.response.headers.size(), 3u);
+    EXPECT_EQ(r.response.headers[0].name, "Upgrade");
+    EXPECT_EQ(r.response.headers[0].value, "websocket");
+    EXPECT_EQ(r.response.headers[1].name, "Connection");
+    EXPECT_EQ(r.response.headers[1].value, "Upgrade");
+    EXPECT_EQ(r.response.headers[2].name, "Sec-WebSocket-Accept");
+    EXPECT_EQ(r.response.headers[2].value, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+}
+}  // namespace
+
+TEST(HttpResponse, ParsesA101) {
+    ResponseParser parser;
+    expect_switching(parser.parse(kSwitching + "\x81\x02hi"));
+}
+
+TEST(HttpResponse, EverySplitPointGivesTheSameResponse) {
+    for (std::size_t split = 0; split <= kSwitching.size(); ++split) {
+        ResponseParser parser;
+        auto first = parser.parse(std::string_view(kSwitching).substr(0, split));
+        if (split < kSwitching.size()) {
+            ASSERT_EQ(first.status, ParseStatus::need_more) << "split at " << split;
+        }
+        expect_switching(parser.parse(kSwitching));
+    }
+}
+
+TEST(HttpResponse, StatusLines) {
+    auto status_of = [](std::string line) {
+        ResponseParser parser;
+        auto r = parser.parse(line + "\r\n\r\n");
+        return r.status == ParseStatus::complete ? r.response.status : -static_cast<int>(r.error);
+    };
+    EXPECT_EQ(status_of("HTTP/1.1 200 OK"), 200);
+    EXPECT_EQ(status_of("HTTP/1.1 426 Upgrade Required"), 426);
+    EXPECT_EQ(status_of("HTTP/1.1 101"), 101);  // the reason may be empty
+    EXPECT_EQ(status_of("HTTP/1.1 101 "), 101);
+    const int bad = -static_cast<int>(ParseError::bad_status_line);
+    EXPECT_EQ(status_of("HTTP/1.1 1O1 Switching"), bad);
+    EXPECT_EQ(status_of("HTTP/1.1  101 Switching"), bad);
+    EXPECT_EQ(status_of("HTTP/11 101 Switching"), bad);
+    EXPECT_EQ(status_of("SSH-2.0-OpenSSH_9.2"), bad);
+    EXPECT_EQ(status_of("HTTP/1.1 1011 Switching"), bad);
+}
+
+TEST(HttpResponse, BareLfLineEndingsAreRefused) {
+    // The original blog's server answered with "\n" line endings; a strict client refuses it.
+    ResponseParser parser;
+    auto r = parser.parse("HTTP/1.1 101 Switching Protocols\nUpgrade: websocket\n\n");
+    EXPECT_EQ(r.status, ParseStatus::error);
+    EXPECT_EQ(r.error, ParseError::bare_lf);
+}
+
+TEST(HttpResponse, HeadOverTheLimitIsRefused) {
+    ResponseParser parser(Limits{.max_head_bytes = 64, .max_headers = 64});
+    auto r = parser.parse("HTTP/1.1 101 Switching Protocols\r\nX-Padding: " + std::string(100, 'x'));
+    EXPECT_EQ(r.status, ParseStatus::error);
+    EXPECT_EQ(r.error, ParseError::head_too_large);
+}
