@@ -39,7 +39,7 @@ FrameError Receiver::check_rules(const FrameHeader& h) const {
         return FrameError::orphan_continuation;
     if (h.opcode != static_cast<std::uint8_t>(Opcode::continuation) && message_open_)
         return FrameError::expected_continuation;
-    std::uint64_t so_far = message_open_ ? message_.size() : 0;
+    std::uint64_t so_far = message_open_ && message_ ? message_->size() : 0;
     if (h.payload_length > limits_.max_message - so_far) return FrameError::message_too_big;
     return FrameError::none;
 }
@@ -76,8 +76,13 @@ Event Receiver::finish_message() {
     Event e;
     e.kind = Event::Kind::message;
     e.type = message_type_;
-    e.payload = message_;
+    e.payload = buffer();
     return e;
+}
+
+std::string& Receiver::buffer() {
+    if (!message_) message_ = std::make_unique<std::string>();
+    return *message_;
 }
 
 void Receiver::open_message(std::uint8_t opcode) {
@@ -90,7 +95,7 @@ void Receiver::open_message(std::uint8_t opcode) {
 void Receiver::release_memory() {
     if (message_open_ || in_frame_) return;
     delivered_ = false;
-    std::string().swap(message_);
+    message_.reset();
 }
 
 Event Receiver::next(std::span<std::uint8_t> bytes, std::size_t& consumed) {
@@ -98,8 +103,8 @@ Event Receiver::next(std::span<std::uint8_t> bytes, std::size_t& consumed) {
     if (failed_ != FrameError::none) return fail(failed_);
     if (delivered_) {
         delivered_ = false;
-        message_.clear();
-        if (message_.capacity() > 64 * 1024) std::string().swap(message_);  // give big buffers back
+        message_->clear();
+        if (message_->capacity() > 64 * 1024) message_.reset();  // give big buffers back
     }
 
     for (;;) {
@@ -133,7 +138,7 @@ Event Receiver::next(std::span<std::uint8_t> bytes, std::size_t& consumed) {
                     return e;
                 }
                 open_message(h.opcode);
-                message_.append(payload);
+                buffer().append(payload);
                 if (message_type_ == Opcode::text && !utf8_.feed(payload)) return fail(FrameError::text_not_utf8);
                 if (h.fin) return finish_message();
                 continue;
@@ -153,7 +158,7 @@ Event Receiver::next(std::span<std::uint8_t> bytes, std::size_t& consumed) {
             // Reserve for the frame, but at most 1 MiB ahead: a header alone must not make us
             // commit memory for 16 MiB that may never arrive. Beyond that the buffer grows as
             // bytes come in.
-            message_.reserve(message_.size() +
+            buffer().reserve(buffer().size() +
                              static_cast<std::size_t>(std::min<std::uint64_t>(h.payload_length, 1 << 20)));
             continue;
         }
@@ -164,7 +169,7 @@ Event Receiver::next(std::span<std::uint8_t> bytes, std::size_t& consumed) {
         if (frame_masked_)
             mask_phase_ = static_cast<std::uint8_t>(apply_mask(rest.data(), n, frame_mask_, mask_phase_));
         std::string_view piece(reinterpret_cast<const char*>(rest.data()), n);
-        message_.append(piece);
+        buffer().append(piece);
         consumed += n;
         frame_remaining_ -= n;
         // Text is checked as it streams: an invalid byte fails the connection now, not at the end.

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -64,7 +65,7 @@ public:
     // Gives back the reassembly buffer when no message is in progress (for idle connections).
     void release_memory();
     // How much memory the receiver holds now (its reassembly buffer).
-    std::size_t memory() const { return heap_bytes(message_); }
+    std::size_t memory() const { return message_ ? sizeof(std::string) + heap_bytes(*message_) : 0; }
 
 private:
     Event fail(FrameError);
@@ -90,7 +91,10 @@ private:
     bool delivered_ = false;  // message_ was handed out last call and may be cleared now
     Opcode message_type_ = Opcode::text;
     Utf8Validator utf8_;
-    std::string message_;
+    // Only while a message spans frames or arrives in pieces: an idle connection holds no buffer
+    // (and not even an empty string's worth of memory).
+    std::unique_ptr<std::string> message_;
+    std::string& buffer();
 };
 
 }  // namespace ws

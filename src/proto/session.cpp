@@ -2,8 +2,9 @@
 
 namespace ws {
 
-Session::Session(Role role, ReceiverLimits limits, Random* random)
-    : receiver_(role, limits), sender_(role, random) {}
+Session::Session(Role role, ReceiverLimits limits, Random* random) : receiver_(role, limits), random_(random) {
+    (void)Sender(role, random);  // a client without a random source is refused here, not at its first frame
+}
 
 Event Session::next(std::span<std::uint8_t> bytes, std::size_t& consumed) {
     consumed = 0;
@@ -25,7 +26,7 @@ Event Session::next(std::span<std::uint8_t> bytes, std::size_t& consumed) {
                 // RFC 6455 §5.5.2: a pong with "exactly the same Application data".
                 if (state_ == State::open) {
                     std::size_t at = out_.size();
-                    sender_.frame(out_, Opcode::pong, e.payload);
+                    sender().frame(out_, Opcode::pong, e.payload);
                     show_outgoing(at);
                 }
                 return e;
@@ -56,7 +57,7 @@ Event Session::next(std::span<std::uint8_t> bytes, std::size_t& consumed) {
 
 void Session::queue_close(std::uint16_t code, std::string_view reason) {
     std::size_t at = out_.size();
-    sender_.frame(out_, Opcode::close, code == static_cast<std::uint16_t>(CloseCode::no_status)
+    sender().frame(out_, Opcode::close, code == static_cast<std::uint16_t>(CloseCode::no_status)
                                            ? std::string()
                                            : close_payload(code, reason));
     close_sent_ = true;
@@ -81,7 +82,7 @@ void Session::show_outgoing(std::size_t from) {
 bool Session::send(Opcode type, std::string_view payload, std::size_t fragment_size) {
     if (state_ != State::open) return false;
     std::size_t at = out_.size();
-    sender_.message(out_, type, payload, fragment_size);
+    sender().message(out_, type, payload, fragment_size);
     show_outgoing(at);
     return true;
 }
@@ -89,7 +90,7 @@ bool Session::send(Opcode type, std::string_view payload, std::size_t fragment_s
 bool Session::send_frame(Opcode opcode, std::string_view payload, bool fin) {
     if (state_ != State::open) return false;
     std::size_t at = out_.size();
-    sender_.frame(out_, opcode, payload, fin);
+    sender().frame(out_, opcode, payload, fin);
     show_outgoing(at);
     return true;
 }
@@ -109,7 +110,7 @@ bool Session::send_raw(std::string_view bytes) {
 bool Session::ping(std::string_view payload) {
     if (state_ != State::open) return false;
     std::size_t at = out_.size();
-    sender_.frame(out_, Opcode::ping, payload.substr(0, 125));
+    sender().frame(out_, Opcode::ping, payload.substr(0, 125));
     show_outgoing(at);
     awaiting_pong_ = true;
     return true;

@@ -82,7 +82,7 @@ public:
 
     // ---- what happened
     State state() const { return state_; }
-    Role role() const { return sender_.role(); }
+    Role role() const { return receiver_.role(); }
     bool is_open() const { return state_ == State::open; }
     bool close_sent() const { return close_sent_; }
     bool close_received() const { return close_received_; }
@@ -109,8 +109,10 @@ private:
     void queue_close(std::uint16_t code, std::string_view reason);
     void show_outgoing(std::size_t from);
 
+    Sender sender() { return Sender(role(), random_); }
+
     Receiver receiver_;
-    Sender sender_;
+    Random* random_;
     std::string out_;
     std::size_t sent_ = 0;
     State state_ = State::open;

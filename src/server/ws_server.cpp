@@ -48,6 +48,9 @@ Server::Server(Options options, Handler& handler)
       listener_(options_.host, options_.port, /*non_blocking=*/true),
       read_buffer_(256 * 1024) {
     loop_.on_wake = [this] { begin_shutdown(); };
+    // OpenSSL sets itself up on first use (a few hundred KiB): pay that now, not with the
+    // first client, so what each connection costs is what it really costs.
+    handshake::accept_key("dGhlIHNhbXBsZSBub25jZQ==");
 }
 
 Server::~Server() = default;
@@ -137,12 +140,12 @@ void Server::on_readable(Connection& c) {
 
     switch (c.phase_) {
         case Connection::Phase::http:
-            if (!c.parser_) {
+            if (!c.pending_) {
                 // The usual case: the whole request in one read, parsed where it lies.
                 handle_http(c, {reinterpret_cast<const char*>(bytes.data()), bytes.size()}, false);
             } else {
-                c.in_.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-                handle_http(c, c.in_, true);
+                c.pending_->bytes.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+                handle_http(c, c.pending_->bytes, true);
             }
             return;
         case Connection::Phase::websocket:
@@ -151,30 +154,32 @@ void Server::on_readable(Connection& c) {
             return;  // draining: the client's last bytes are read and dropped
     }
 
-    if (c.in_.empty()) {
+    if (!c.pending_) {
         // Frames are handled straight from the read buffer; only an incomplete tail is kept.
         std::size_t used = handle_frames(c, bytes);
-        if (used < bytes.size() && c.phase_ == Connection::Phase::websocket)
-            c.in_.assign(reinterpret_cast<const char*>(bytes.data() + used), bytes.size() - used);
+        keep_tail(c, {reinterpret_cast<const char*>(bytes.data()) + used, bytes.size() - used});
     } else {
-        c.in_.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-        std::size_t used = handle_frames(c, as_bytes(c.in_));
+        std::string& in = c.pending_->bytes;
+        in.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+        std::size_t used = handle_frames(c, as_bytes(in));
         if (c.phase_ != Connection::Phase::websocket) return;
-        c.in_.erase(0, used);
-        if (c.in_.empty()) std::string().swap(c.in_);
+        in.erase(0, used);
+        if (in.empty()) c.pending_.reset();
     }
+}
+
+void Server::keep_tail(Connection& c, std::string_view tail) {
+    if (tail.empty() || c.phase_ != Connection::Phase::websocket) return;
+    c.pending_ = std::make_unique<Connection::Pending>(Connection::Pending{std::string(tail), http::RequestParser()});
 }
 
 void Server::handle_http(Connection& c, std::string_view received, bool buffered) {
     http::RequestParser first(options_.http_limits);
-    http::RequestParser& parser = c.parser_ ? *c.parser_ : first;
+    http::RequestParser& parser = buffered ? c.pending_->parser : first;
     http::ParseResult r = parser.parse(received);
     if (r.status == http::ParseResult::Status::need_more) {
         // The request comes in pieces: keep what arrived, and where the parser got to.
-        if (!buffered) {
-            c.parser_ = std::make_unique<http::RequestParser>(first);
-            c.in_.assign(received);
-        }
+        if (!buffered) c.pending_ = std::make_unique<Connection::Pending>(Connection::Pending{std::string(received), first});
         return;
     }
     if (r.status == http::ParseResult::Status::error) {
@@ -216,16 +221,15 @@ void Server::upgrade(Connection& c, const http::Request& req, std::string_view a
         const http::Header* agent = req.find("User-Agent");
         log(c, "handshake ok · GET {}{}", req.target, agent ? " · " + agent->value.substr(0, 60) : "");
     }
-    // The request's bytes may live in c.in_: keep what follows the head, then let both go.
+    // The request's bytes may be pending: keep what follows the head, then let them go.
     std::string rest(after_head);
-    std::string().swap(c.in_);
-    c.parser_.reset();
+    c.pending_.reset();
     mark_dirty(c);
     c.notified_open_ = true;
     handler_.on_open(*this, c);
     if (!rest.empty() && c.phase_ == Connection::Phase::websocket) {
         std::size_t used = handle_frames(c, as_bytes(rest));
-        if (c.phase_ == Connection::Phase::websocket && used < rest.size()) c.in_ = rest.substr(used);
+        keep_tail(c, std::string_view(rest).substr(used));
     }
     schedule(c);
 }
@@ -356,8 +360,7 @@ void Server::begin_draining(Connection& c) {
     // unread input turns our last bytes into a reset (RFC 6455 §7.1.1: the server closes first).
     c.phase_ = Connection::Phase::draining;
     c.deadline_ = loop_.now() + options_.close_timeout;
-    std::string().swap(c.in_);
-    c.parser_.reset();
+    c.pending_.reset();
     c.reading_paused_ = false;
     mark_dirty(c);
     schedule(c);
@@ -474,7 +477,6 @@ void Server::on_connection_timer(Connection& c) {
             // An idle connection holds no buffers: memory per idle client stays small.
             if (now - c.last_seen_ >= kReleaseAfter) {
                 c.session_.release_memory();
-                if (c.in_.empty()) std::string().swap(c.in_);
             }
             if (options_.ping_interval.count() <= 0) break;
             if (c.session_.awaiting_pong() && now >= c.deadline_) {

@@ -75,8 +75,13 @@ private:
     std::uint64_t id_;
     net::Transport transport_;
     Session session_;
-    std::unique_ptr<http::RequestParser> parser_;  // only while a request arrives in pieces
-    std::string in_;                    // received bytes not consumed yet (usually empty, unallocated)
+    // Received bytes not used yet: a request that arrives in pieces (and how far its parser
+    // got), or the start of a frame header. Null, so costing 8 bytes, almost always.
+    struct Pending {
+        std::string bytes;
+        http::RequestParser parser;
+    };
+    std::unique_ptr<Pending> pending_;
     net::Clock::time_point deadline_{};  // of the current phase: handshake, close, pong
     net::Clock::time_point last_seen_{};
     std::uint32_t slot_ = 0;             // where the server keeps it
@@ -148,6 +153,7 @@ private:
     void handle_http(Connection&, std::string_view received, bool buffered);
     void upgrade(Connection&, const http::Request&, std::string_view after_head);
     std::size_t handle_frames(Connection&, std::span<std::uint8_t> bytes);
+    void keep_tail(Connection&, std::string_view tail);
     // After the session reacted to input or was asked to send: flush, hang up, tell the handler.
     void after_session(Connection&);
     void peer_gone(Connection&, std::string_view reason);
