@@ -390,6 +390,14 @@ void Server::flush(Connection& c) {
         break;  // the socket is full: epoll says when it has room
     }
     if (!c.session_.has_output() && c.phase_ == Connection::Phase::draining && !c.write_shut_) {
+        // After a complete closing handshake nothing more may come from the client (RFC 6455
+        // §5.5.1), so the server closes the TCP connection first (§7.1.1) at once. After a
+        // failure or a refusal the client may still be sending: half-close, read what it still
+        // sends, and close when it does, so no unread input turns our last bytes into a reset.
+        if (c.session_.close_sent() && c.session_.close_received()) {
+            kill(c, "");
+            return;
+        }
         c.transport_.shutdown_write();
         c.write_shut_ = true;
     }
