@@ -27,7 +27,7 @@ Received BlockingSession::receive(std::chrono::milliseconds timeout) {
         Event e = session_.next(std::span(reinterpret_cast<std::uint8_t*>(buffer_.data()), buffer_.size()), consumed);
         Received m{e.kind, e.type, std::string(e.payload), e.code, std::string(e.reason), e.error};
         buffer_.erase(0, consumed);
-        flush();  // a pong, or the close that answers theirs
+        if (auto_flush) flush();  // a pong, or the close that answers theirs
         if (e.kind == Event::Kind::ping && !report_pings) continue;
         if (e.kind != Event::Kind::need_more) return m;
         if (!transport_ || (session_.state() == Session::State::closed)) {

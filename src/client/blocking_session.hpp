@@ -43,6 +43,9 @@ public:
     // pings and closes by itself; pings are returned only with report_pings set.
     Received receive(std::chrono::milliseconds timeout = std::chrono::seconds(5));
     bool report_pings = false;
+    // Off: the answers (a pong, the close that answers theirs) wait for the caller's flush(), so
+    // a lesson can say what it is about to send before it is sent.
+    bool auto_flush = true;
 
     // Sends a close frame, waits for the answer, then for the peer to end the TCP connection
     // (a client leaves that to the server, RFC 6455 §7.1.1) or, as a server, ends it first.

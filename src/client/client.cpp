@@ -67,13 +67,13 @@ Client::Client(const std::string& host, std::uint16_t port, std::string_view pat
         }
         HandshakeError e(HandshakeError::Stage::no_response,
                          status == net::IoStatus::timeout
-                             ? "no handshake response within " + seconds(o.handshake_timeout)
+                             ? "no complete response head within " + seconds(o.handshake_timeout)
                              : "the server closed the connection before it answered the handshake");
         e.received = received;
         throw e;
     }
     if (r.status == http::ParseStatus::error) {
-        HandshakeError e(HandshakeError::Stage::not_http, "the response is not an HTTP/1.1 response head: " +
+        HandshakeError e(HandshakeError::Stage::not_http, "the answer is not an HTTP response head: " +
                                                               std::string(http::describe(r.error)) + " (" + r.detail + ")");
         e.received = received;
         throw e;

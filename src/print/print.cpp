@@ -188,6 +188,17 @@ void err(std::string_view text) {
     std::fflush(stderr);
 }
 
+std::string fit(std::string_view text, std::size_t max_columns) {
+    if (columns(text) <= max_columns) return std::string(text);
+    std::string s;
+    std::size_t used = 0;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (!is_continuation_byte(text[i]) && ++used > max_columns - 1) break;
+        s += text[i];
+    }
+    return s + "…";
+}
+
 std::string heading(std::string_view title) {
     std::string line = fmt::format("── {} ", title);
     std::size_t used = columns(line);

@@ -45,6 +45,10 @@ std::size_t columns(std::string_view);
 // "── title ─────────" padded to the lesson's width.
 std::string heading(std::string_view title);
 inline constexpr std::size_t kWidth = 92;
+// No line a lesson prints is wider than this (design §4).
+inline constexpr std::size_t kLineWidth = 100;
+// The text cut to `max_columns`, ending in "…" when something was cut (at a character boundary).
+std::string fit(std::string_view text, std::size_t max_columns);
 
 // An annotated hex dump: offset, 16 bytes in hex, then the bytes as text with CR shown as ␍,
 // LF as ␊ and other non-printable bytes as '.'.

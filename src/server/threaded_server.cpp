@@ -64,13 +64,14 @@ void ThreadedServer::run(const Session& session, int max_connections) {
         }
         auto done = std::make_shared<std::atomic<bool>>(false);
         try {
-            std::thread thread([session, fd = std::move(fd), peer, accepted, done]() mutable {
+            std::thread thread([this, session, fd = std::move(fd), peer, accepted, done]() mutable {
                 // A thread must not end the program with an exception: say it, end the session.
                 try {
                     session(net::Transport(std::move(fd)), peer, accepted);
                 } catch (const std::exception& e) {
                     print::err(fmt::format("error: connection #{}: {}", accepted, e.what()));
                 }
+                session_ended();
                 done->store(true);
             });
             running.push_back({std::move(thread), done});
@@ -80,6 +81,19 @@ void ThreadedServer::run(const Session& session, int max_connections) {
     }
     // Every session checks stopping() between reads; wait for the last to finish.
     for (auto& r : running) r.thread.join();
+}
+
+void ThreadedServer::session_ended() {
+    {
+        std::lock_guard lock(ended_mutex_);
+        ++ended_;
+    }
+    ended_changed_.notify_all();
+}
+
+bool ThreadedServer::wait_for_sessions(int n, std::chrono::milliseconds timeout) {
+    std::unique_lock lock(ended_mutex_);
+    return ended_changed_.wait_for(lock, timeout, [&] { return ended_ >= n; });
 }
 
 void stop_on_signals(ThreadedServer& server) {

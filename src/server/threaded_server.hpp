@@ -4,6 +4,9 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -26,6 +29,9 @@ public:
     // For --demo: runs `client` on its own thread against this server while serving
     // `connections` clients. Returns 0, or 1 when the client failed (its error printed).
     int run_demo(const Session& session, int connections, const std::function<void()>& client);
+    // Waits until `n` sessions have ended (a demo tells its story in order with it); false if
+    // that did not happen within `timeout`.
+    bool wait_for_sessions(int n, std::chrono::milliseconds timeout = std::chrono::seconds(30));
     // Safe from a signal handler. Sessions should check stopping() between reads.
     void stop() { stopping_ = true; }
     bool stopping() const { return stopping_; }
@@ -33,8 +39,13 @@ public:
     static constexpr std::size_t kMaxSessions = 64;
 
 private:
+    void session_ended();
+
     net::Listener listener_;
     std::atomic<bool> stopping_{false};
+    std::mutex ended_mutex_;
+    std::condition_variable ended_changed_;
+    int ended_ = 0;
 };
 
 // Ctrl-C and SIGTERM call server.stop(); SIGPIPE is ignored.
