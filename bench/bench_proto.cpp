@@ -9,6 +9,7 @@
 #include "proto/frame.hpp"
 #include "proto/http.hpp"
 #include "proto/receiver.hpp"
+#include "proto/session.hpp"
 #include "proto/utf8.hpp"
 
 using namespace ws;
@@ -99,5 +100,28 @@ static void BM_ParseUpgradeRequest(benchmark::State& state) {
     state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_ParseUpgradeRequest);
+
+// A chat broadcast: the frame is encoded once, then appended to each receiver's session output
+// (what Server::broadcast does). Against a shared buffer the copy would save this per receiver:
+// compare the time per receiver with the cost of one write() (a microsecond or more).
+static void BM_BroadcastCopyToSessions(benchmark::State& state) {
+    auto receivers = static_cast<std::size_t>(state.range(0));
+    auto size = static_cast<std::size_t>(state.range(1));
+    std::vector<Session> sessions;
+    sessions.reserve(receivers);
+    for (std::size_t i = 0; i < receivers; ++i) sessions.emplace_back(Role::server);
+    std::string payload(size, 'x');
+    for (auto _ : state) {
+        std::string frame;
+        append_frame(frame, Opcode::text, payload);
+        for (auto& s : sessions) s.send_prebuilt(frame);
+        for (auto& s : sessions) s.wrote(s.backlog());  // as if each was written out
+    }
+    state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(receivers));
+    state.counters["ns_per_receiver"] = benchmark::Counter(
+        static_cast<double>(state.iterations() * static_cast<std::int64_t>(receivers)),
+        benchmark::Counter::kIsRate | benchmark::Counter::kInvert, benchmark::Counter::kIs1000);
+}
+BENCHMARK(BM_BroadcastCopyToSessions)->Args({1000, 64})->Args({1000, 1024});
 
 BENCHMARK_MAIN();

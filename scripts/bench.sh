@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make bench`: the protocol core's speed (Google Benchmark), then the servers under load from
-# ws_load (bench/ws_load.cpp): echo, chat broadcast, and memory per idle connection.
+# ws_load (bench/ws_load.cpp): echo, handshakes per server CPU-second, chat broadcast, and memory
+# per idle connection (RSS growth and peak RSS growth, handshakes included).
 set -euo pipefail
 bin="${1:-build/bin}"
 seconds="${BENCH_SECONDS:-5}"
@@ -34,14 +35,21 @@ start lesson4-framing serve
 "$bin/ws_load" --port "$server_port" echo --connections 8 --inflight 4 --size 65536 --seconds "$seconds"
 stop
 start lesson4-framing serve
-"$bin/ws_load" --port "$server_port" idle --connections 10000 --pid "$server_pid" --path /
+"$bin/ws_load" --port "$server_port" handshakes --pid "$server_pid" --path / --seconds "$seconds"
 stop
+for n in 1000 10000; do
+    start lesson4-framing serve
+    "$bin/ws_load" --port "$server_port" idle --connections "$n" --pid "$server_pid" --path /
+    stop
+done
 
 echo
 echo "== lesson5-chat: broadcast"
 start lesson5-chat
 "$bin/ws_load" --port "$server_port" chat --receivers 1000 --inflight 16 --size 64 --seconds "$seconds"
 stop
-start lesson5-chat
-"$bin/ws_load" --port "$server_port" idle --connections 10000 --pid "$server_pid" --path /ws
-stop
+for n in 1000 10000; do
+    start lesson5-chat
+    "$bin/ws_load" --port "$server_port" idle --connections "$n" --pid "$server_pid" --path /ws
+    stop
+done

@@ -1,7 +1,8 @@
 // Lesson 5: the chat room. One port serves the page over HTTP and upgrades /ws to a WebSocket;
 // one thread and an epoll loop serve every client; LOGIN, CHAT and LOGOUT reach everyone.
 // The new code for this lesson is in src/server/chat_room.cpp (the room), src/proto/chat.cpp
-// (the JSON messages) and src/server/ws_server.cpp (the event loop, queues and keep-alive).
+// (the JSON messages), src/server/ws_server.cpp (queues, keep-alive) and src/net/loop.cpp (the
+// event loop).
 #include <thread>
 
 #include <fmt/format.h>
@@ -21,7 +22,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// A bot is a real WebSocket client (src/server/client.cpp) with a name.
+// A bot is a real WebSocket client (src/client/client.cpp) with a name.
 struct Bot {
     std::string name;
     Client client;

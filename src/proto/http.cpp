@@ -187,15 +187,18 @@ ParseStatus HeadScanner::split(std::string_view received, std::string_view& firs
     return status;
 }
 
-ParseResult RequestParser::parse(std::string_view received) {
-    ParseResult r;
+template <class Result, class Message>
+Result HeadScanner::parse_head(std::string_view received, Message Result::*message,
+                               bool (*first_line)(std::string_view, Message&), ParseError first_line_error,
+                               std::string_view first_line_name) {
+    Result r;
     std::string_view first, lines;
     r.status = split(received, first, lines, r.consumed, r.error, r.detail);
     if (r.status != ParseStatus::complete) return r;
-    if (!parse_request_line(first, r.request)) {
-        r.error = ParseError::bad_request_line;
-        r.detail = "request line: \"" + std::string(first.substr(0, 80)) + "\"";
-    } else if (parse_header_lines(lines, r.request, r.error, r.detail)) {
+    if (!first_line(first, r.*message)) {
+        r.error = first_line_error;
+        r.detail = std::string(first_line_name) + ": \"" + std::string(first.substr(0, 80)) + "\"";
+    } else if (parse_header_lines(lines, r.*message, r.error, r.detail)) {
         return r;
     }
     r.status = ParseStatus::error;
@@ -203,20 +206,13 @@ ParseResult RequestParser::parse(std::string_view received) {
     return r;
 }
 
+ParseResult RequestParser::parse(std::string_view received) {
+    return parse_head(received, &ParseResult::request, parse_request_line, ParseError::bad_request_line, "request line");
+}
+
 ResponseParseResult ResponseParser::parse(std::string_view received) {
-    ResponseParseResult r;
-    std::string_view first, lines;
-    r.status = split(received, first, lines, r.consumed, r.error, r.detail);
-    if (r.status != ParseStatus::complete) return r;
-    if (!parse_status_line(first, r.response)) {
-        r.error = ParseError::bad_status_line;
-        r.detail = "status line: \"" + std::string(first.substr(0, 80)) + "\"";
-    } else if (parse_header_lines(lines, r.response, r.error, r.detail)) {
-        return r;
-    }
-    r.status = ParseStatus::error;
-    r.consumed = 0;
-    return r;
+    return parse_head(received, &ResponseParseResult::response, parse_status_line, ParseError::bad_status_line,
+                      "status line");
 }
 
 }  // namespace ws::http

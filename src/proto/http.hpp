@@ -93,6 +93,11 @@ protected:
                       std::size_t& consumed, ParseError& error, std::string& detail);
     // Parses the header lines into `out`, within the limits.
     bool parse_header_lines(std::string_view lines, Headers& out, ParseError& error, std::string& detail) const;
+    // Both heads: split, then the first line by `first_line`, then the headers.
+    template <class Result, class Message>
+    Result parse_head(std::string_view received, Message Result::*message,
+                      bool (*first_line)(std::string_view, Message&), ParseError first_line_error,
+                      std::string_view first_line_name);
 
 private:
     ParseStatus find_end(std::string_view received, std::size_t& head_end, ParseError& error, std::string& detail);

@@ -127,11 +127,10 @@ bool Session::close(std::uint16_t code, std::string_view reason) {
 void Session::wrote(std::size_t n) {
     sent_ += n;
     if (sent_ >= out_.size()) {
-        // A small buffer is given back at once (an idle connection holds none); a large one is
-        // kept while the peer is busy, since fresh pages for every large message cost more
-        // than the copy; release_memory() gives it back once idle.
-        if (out_.capacity() <= kKeepAbove) std::string().swap(out_);
-        else out_.clear();
+        // The buffer is kept while the peer is busy (allocating it again for every message, and
+        // faulting in fresh pages for large ones, costs more than keeping it); release_memory()
+        // gives it back once the connection is idle.
+        out_.clear();
         sent_ = 0;
     } else if (sent_ > out_.size() / 2) {
         out_.erase(0, sent_);

@@ -105,7 +105,6 @@ public:
     const ReceiverLimits& limits() const { return receiver_.limits(); }
 
 private:
-    static constexpr std::size_t kKeepAbove = 4096;
     void queue_close(std::uint16_t code, std::string_view reason);
     void show_outgoing(std::size_t from);
 

@@ -215,7 +215,12 @@ void Server::upgrade(Connection& c, const http::Request& req, std::string_view a
         respond_and_hang_up(c, handshake::response_refusal(result));
         return;
     }
-    c.session_.send_raw(handshake::response_101(result));
+    // Written at once: almost always it goes whole, and a connection that then stays idle never
+    // holds a buffer for it. What does not fit waits in the session's output.
+    std::string response = handshake::response_101(result);
+    net::IoResult written = c.transport_.write(response);
+    std::size_t sent = written.status == net::Io::done ? written.bytes : 0;
+    if (sent < response.size()) c.session_.send_raw(std::string_view(response).substr(sent));
     c.phase_ = Connection::Phase::websocket;
     if (logging()) {
         const http::Header* agent = req.find("User-Agent");

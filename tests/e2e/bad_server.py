@@ -1,6 +1,7 @@
 """A WebSocket server that answers wrongly on purpose, one way per run, to test that the
 project's client notices. Prints `PORT n`; after the upgrade it prints what the client sent back
-(`CLOSE code`, or `EOF`). Standard library only: every byte here is chosen by hand.
+(`CLOSE code`, or `EOF`). Standard library only (and the tests' harness): every byte here is
+chosen by hand.
 
     bad_server.py MODE     MODE: ok | status-200 | no-upgrade | bad-accept | extension |
                                  protocol | masked | bad-utf8 | silent | not-http
@@ -9,6 +10,8 @@ import base64
 import hashlib
 import socket
 import sys
+
+from harness import read_frame
 
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
@@ -33,28 +36,6 @@ def header(head, name):
         if k.strip().lower() == name.lower():
             return v.strip()
     return ""
-
-
-def read_frame(conn):
-    def exact(n):
-        data = b""
-        while len(data) < n:
-            chunk = conn.recv(n - len(data))
-            if not chunk:
-                return None
-            data += chunk
-        return data
-    head = exact(2)
-    if head is None:
-        return None
-    n = head[1] & 0x7F
-    if n == 126:
-        n = int.from_bytes(exact(2), "big")
-    elif n == 127:
-        n = int.from_bytes(exact(8), "big")
-    key = exact(4) if head[1] & 0x80 else b"\0\0\0\0"
-    payload = bytes(b ^ key[i % 4] for i, b in enumerate(exact(n) or b""))
-    return head[0] & 0x0F, payload
 
 
 def main():
@@ -97,11 +78,11 @@ def main():
         conn.sendall(b"\x81\x02\xc3\x28")
     # Report what the client answers, then end the connection as a server should.
     while True:
-        f = read_frame(conn)
+        f = read_frame(conn, masked=True)
         if f is None:
             print("EOF", flush=True)
             return
-        opcode, payload = f
+        _, opcode, payload = f
         if opcode == 0x8:
             code = int.from_bytes(payload[:2], "big") if len(payload) >= 2 else 1005
             print(f"CLOSE {code}", flush=True)

@@ -164,8 +164,9 @@ def frame(opcode, payload=b"", fin=True, mask=True, rsv=0, length_override=None)
     return out
 
 
-def read_frame(sock):
-    """Reads one unmasked server frame: (fin, opcode, payload), or None at EOF."""
+def read_frame(sock, masked=False):
+    """Reads one frame: (fin, opcode, payload), or None at EOF. A server's frames are unmasked;
+    with masked=True, a client's, which must be masked, unmasked here."""
     def exact(n):
         data = b""
         while len(data) < n:
@@ -182,8 +183,10 @@ def read_frame(sock):
         n = int.from_bytes(exact(2), "big")
     elif n == 127:
         n = int.from_bytes(exact(8), "big")
-    assert not head[1] & 0x80, "a server frame must not be masked"
-    return bool(head[0] & 0x80), head[0] & 0x0F, exact(n)
+    assert bool(head[1] & 0x80) == masked, "a server frame must not be masked; a client's must be"
+    key = exact(4) if masked else b"\0\0\0\0"
+    payload = bytes(b ^ key[i % 4] for i, b in enumerate(exact(n)))
+    return bool(head[0] & 0x80), head[0] & 0x0F, payload
 
 
 def close_code_of(sock):

@@ -1,5 +1,5 @@
 """A WebSocket echo server written with Python's `websockets`, a peer nobody here wrote:
-the project's own client (src/server/client.cpp) is tested against it. Prints `PORT n`."""
+the project's own client (src/client/client.cpp) is tested against it. Prints `PORT n`."""
 import asyncio
 
 import websockets

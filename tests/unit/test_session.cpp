@@ -261,10 +261,14 @@ TEST(Session, ACloseStartsClosingAndTimesOutNothingByItself) {
     EXPECT_EQ(frames[0].payload.substr(2), "server shutting down");
 }
 
-TEST(Session, SmallOutputBuffersAreGivenBackAtOnce) {
-    // An idle connection holds no buffer.
+TEST(Session, BuffersAreKeptWhileBusyAndGivenBackWhenIdle) {
     Session server(Role::server);
     server.send(Opcode::text, "a message longer than the small-string buffer");
     server.wrote(server.backlog());
-    EXPECT_EQ(server.memory(), 0u);
+    EXPECT_GT(server.memory(), 0u);  // the next message needs no allocation
+    EXPECT_TRUE(server.can_release_memory());
+    server.release_memory();
+    EXPECT_EQ(server.memory(), 0u);  // an idle connection holds no buffer
+    server.send(Opcode::text, "pending");
+    EXPECT_FALSE(server.can_release_memory());  // not while something waits to be sent
 }
