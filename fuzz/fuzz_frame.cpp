@@ -1,17 +1,19 @@
-// libFuzzer target: the frame parser and the receiver (reassembly, UTF-8, limits) on arbitrary
-// bytes, fed whole and in pieces; both ways must produce the same events.
+// libFuzzer target: the frame parser, the receiver (reassembly, UTF-8, limits) and the session
+// (its answers) on arbitrary bytes, for either role, fed whole and in pieces; both ways must give
+// the same events and the same bytes out.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <vector>
 
-#include "proto/receiver.hpp"
+#include "proto/session.hpp"
 
 namespace {
 
-std::vector<std::string> events(std::string bytes, std::size_t chunk) {
-    ws::Receiver receiver(ws::Role::server, ws::ReceiverLimits{1 << 16});
+std::vector<std::string> events(std::string bytes, std::size_t chunk, ws::Role role) {
+    ws::Random random(1);
+    ws::Session receiver(role, ws::ReceiverLimits{1 << 16}, &random);
     std::vector<std::string> out;
     std::string buffer;
     std::size_t at = 0;
@@ -28,18 +30,21 @@ std::vector<std::string> events(std::string bytes, std::size_t chunk) {
                               std::string(e.kind == ws::Event::Kind::fail ? std::string_view() : e.payload));
             buffer.erase(0, consumed);  // after the payload was copied: it may point into the buffer
             if (e.kind == ws::Event::Kind::need_more) break;
-            if (e.kind == ws::Event::Kind::fail) return out;
+            if (e.kind == ws::Event::Kind::fail) break;
         }
-        if (at == bytes.size()) return out;
+        if (at == bytes.size()) break;
     }
+    out.emplace_back(receiver.output());  // the pongs and closes it answered with
+    return out;
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     std::string bytes(reinterpret_cast<const char*>(data), size);
-    auto whole = events(bytes, SIZE_MAX);
-    auto pieces = events(bytes, size ? 1 + data[0] % 7 : 1);
+    ws::Role role = size && (data[0] & 0x80) ? ws::Role::client : ws::Role::server;
+    auto whole = events(bytes, SIZE_MAX, role);
+    auto pieces = events(bytes, size ? 1 + data[0] % 7 : 1, role);
     if (whole != pieces) std::abort();
     return 0;
 }

@@ -146,6 +146,8 @@ int main(int argc, char** argv) {
                 srv.run();
             } catch (const std::exception& e) {
                 print::err(fmt::format("error: the server stopped: {}", e.what()));
+            } catch (...) {
+                print::err("error: the server stopped: an unknown failure");
             }
         });
         Random random(common.seed);

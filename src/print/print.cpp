@@ -64,7 +64,7 @@ std::size_t count_lines(std::string_view text) {
     return n ? n : 1;
 }
 
-void writer_thread(Queue& q) {
+void writer_loop(Queue& q) {
     std::unique_lock lock(q.mutex);
     for (;;) {
         q.ready.wait(lock, [&] { return q.stopping || !q.texts.empty() || q.dropped; });
@@ -89,6 +89,19 @@ void writer_thread(Queue& q) {
             q.dropped += count_lines(text);
             q.dropped_total += count_lines(text);
         }
+    }
+}
+
+// A thread must not end the program: if writing fails in a way nobody foresaw (out of memory),
+// the output is given up, not the lesson.
+void writer_thread(Queue& q) {
+    try {
+        writer_loop(q);
+    } catch (...) {
+        std::lock_guard lock(q.mutex);
+        q.texts.clear();
+        q.bytes = 0;
+        q.max_bytes = 0;  // from now on everything is dropped
     }
 }
 

@@ -70,6 +70,8 @@ void ThreadedServer::run(const Session& session, int max_connections) {
                     session(net::Transport(std::move(fd)), peer, accepted);
                 } catch (const std::exception& e) {
                     print::err(fmt::format("error: connection #{}: {}", accepted, e.what()));
+                } catch (...) {
+                    print::err(fmt::format("error: connection #{}: an unknown failure", accepted));
                 }
                 session_ended();
                 done->store(true);
@@ -111,6 +113,10 @@ int ThreadedServer::run_demo(const Session& session, int connections, const std:
             print::err(fmt::format("error: demo client: {}", e.what()));
             failed = true;
             stop();  // the server would otherwise wait for connections that never come
+        } catch (...) {
+            print::err("error: demo client: an unknown failure");
+            failed = true;
+            stop();
         }
     });
     run(session, connections);
