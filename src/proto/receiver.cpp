@@ -130,7 +130,12 @@ Event Receiver::next(std::span<std::uint8_t> bytes, std::size_t& consumed) {
                 if (!message_open_ && h.fin) {
                     // The common case: a whole message in one frame, handed out without a copy.
                     auto type = static_cast<Opcode>(h.opcode);
-                    if (type == Opcode::text && !is_valid_utf8(payload)) return fail(FrameError::text_not_utf8);
+                    if (type == Opcode::text && !is_valid_utf8(payload)) {
+                        // The same rule whatever the read sizes: a character cut off at the end is
+                        // "cut short", as it is when the frame arrives in pieces.
+                        Utf8Validator check;
+                        return fail(check.feed(payload) ? FrameError::text_cut_short : FrameError::text_not_utf8);
+                    }
                     Event e;
                     e.kind = Event::Kind::message;
                     e.type = type;

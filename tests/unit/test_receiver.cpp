@@ -273,3 +273,16 @@ TEST(Receiver, StaysFailedAfterAFailure) {
     std::string good = client_frame(0x1, "y");
     EXPECT_EQ(r.next(std::span(reinterpret_cast<std::uint8_t*>(good.data()), good.size()), consumed).kind, Event::Kind::fail);
 }
+
+TEST(Receiver, TheSameRuleFiresWhateverTheReadSizes) {
+    // Found by the fuzzer: text that ends inside a character was "not UTF-8" when the frame came
+    // whole and "cut short" when it came in pieces, so the close reason differed.
+    std::string wire = client_frame(0x1, "ok\xe0");
+    for (std::size_t chunk : {SIZE_MAX, std::size_t{1}, std::size_t{3}}) {
+        Receiver r(Role::server);
+        auto got = feed(r, wire, chunk);
+        ASSERT_EQ(got.kinds, std::vector{Event::Kind::fail}) << "chunk " << chunk;
+        EXPECT_EQ(got.errors.back(), FrameError::text_cut_short) << "chunk " << chunk;
+    }
+    EXPECT_EQ(failure(client_frame(0x1, "\xe0ok")), (Failure{FrameError::text_not_utf8, 1007}));
+}
