@@ -32,12 +32,13 @@ std::string explanation(std::string_view received) {
 
 // Reads whatever arrives and prints it, read by read: one read() is not one message.
 void session(server::ThreadedServer& server, net::Transport fd, const net::Endpoint& peer, int number,
-             std::chrono::milliseconds hang_up_after, std::size_t max_bytes) {
+             std::chrono::milliseconds hang_up_after, std::size_t max_bytes, int verbose) {
     print::out(print::heading(fmt::format("connection #{} from {}", number, peer.str())));
     std::string received;
     int reads = 0;
     bool explained = false;
-    auto idle_since = net::Clock::now();
+    auto started = net::Clock::now();
+    auto idle_since = started;
     char buffer[16 * 1024];
     for (;;) {
         std::size_t n = 0;
@@ -46,8 +47,14 @@ void session(server::ThreadedServer& server, net::Transport fd, const net::Endpo
             ++reads;
             received.append(buffer, n);
             idle_since = net::Clock::now();
-            print::out(fmt::format("#{} read {}: {} bytes\n{}", number, reads, n, print::hexdump({buffer, n}, 1024)));
+            // -v: every byte of every read, and when it came; without it a long read is cut.
+            std::string when = verbose > 0 ? fmt::format(" at +{} ms", std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                                           net::Clock::now() - started).count())
+                                           : "";
+            print::out(fmt::format("#{} read {}: {} bytes{}\n{}", number, reads, n, when,
+                                   print::hexdump({buffer, n}, verbose > 0 ? SIZE_MAX : 1024)));
             if (!explained && received.find("\r\n\r\n") != std::string::npos) {
+                print::pause();
                 print::out(explanation(received));
                 explained = true;
             }
@@ -82,11 +89,13 @@ void demo_client(std::uint16_t port, Random& random) {
     std::size_t half = request.size() / 2;
     net::write_all(fd, std::string_view(request).substr(0, half), net::after(2s));
     std::this_thread::sleep_for(100ms);
+    print::pause();
     net::write_all(fd, std::string_view(request).substr(half), net::after(2s));
 
     char buffer[256];
     std::size_t n = 0;
     auto status = net::read_some(fd, buffer, sizeof buffer, n, net::after(5s));
+    print::pause();
     print::out(fmt::format(
         "\nclient: {}\n",
         status == net::IoStatus::eof ? "the connection ended and not one byte came back. A browser would now fire\n"
@@ -107,7 +116,7 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(1, 3600))
         ->capture_default_str();
     app.add_option("--max-bytes", max_bytes, "bytes to print from one connection before hanging up")->capture_default_str();
-    lesson::add_output_options(app, common);
+    lesson::add_output_options(app, common, "-v: every byte of long reads too, and when each read came");
 
     return lesson::run(app, argc, argv, [&] {
         lesson::apply(common);
@@ -120,7 +129,7 @@ int main(int argc, char** argv) {
         auto hang_up = std::chrono::milliseconds(common.demo ? 1000 : hang_up_seconds * 1000);
 
         auto serve = [&](net::Transport fd, net::Endpoint peer, int number) {
-            session(server, std::move(fd), peer, number, hang_up, max_bytes);
+            session(server, std::move(fd), peer, number, hang_up, max_bytes, common.verbose);
         };
         if (!common.demo) {
             print::out(fmt::format("Open html/handshake.html in a browser (it connects to ws://127.0.0.1:8080),\n"

@@ -27,8 +27,12 @@ std::string explain(std::string_view key) {
     using print::paint;
     using print::Style;
     std::string out;
-    auto nonce = handshake::base64_decode(http::trim(key));
-    out += fmt::format("{}  the client's key                {}\n", paint("Step 1", Style::bold), key);
+    std::string_view trimmed = http::trim(key);
+    auto nonce = handshake::base64_decode(trimmed);
+    out += fmt::format("{}  the client's key                \"{}\"\n", paint("Step 1", Style::bold), key);
+    if (trimmed != key)
+        out += fmt::format("        trimmed (RFC 6455 §4.1: spaces and tabs around a value do not count)\n"
+                           "                                        \"{}\"\n", trimmed);
     if (nonce && nonce->size() == 16) {
         out += fmt::format("        base64-decoded (16 bytes)       {}\n", print::hex(*nonce));
         out += fmt::format("                                        {}\n", quoted_if_text(*nonce));
@@ -37,12 +41,21 @@ std::string explain(std::string_view key) {
                            print::check_mark(false));
         out += "        (the steps below still show what the formula gives)\n";
     }
+    print::out(out);
+    print::pause();
+    out.clear();
     std::string joined = std::string(http::trim(key)) + std::string(handshake::kGuid);
     out += fmt::format("{}  append the GUID (RFC 6455 §1.3, the same for every server)\n", paint("Step 2", Style::bold));
     out += fmt::format("        {}{}\n", http::trim(key), paint(handshake::kGuid, Style::yellow));
+    print::out(out);
+    print::pause();
+    out.clear();
     auto digest = handshake::sha1(joined);
     out += fmt::format("{}  SHA-1 of those {} bytes (20 bytes)\n", paint("Step 3", Style::bold), joined.size());
     out += fmt::format("        {}\n", print::hex(digest));
+    print::out(out);
+    print::pause();
+    out.clear();
     std::string accept = handshake::base64_encode(digest);
     out += fmt::format("{}  base64 of the digest (28 characters)\n", paint("Step 4", Style::bold));
     out += fmt::format("        {}\n", paint(accept, Style::green));
@@ -59,24 +72,39 @@ int main(int argc, char** argv) {
     std::string key(kRfcKey);
     bool random_key = false;
     std::vector<std::string> verify;
-    app.add_option("--key", key, "the Sec-WebSocket-Key to work through")->capture_default_str();
-    app.add_flag("--random", random_key, "make a fresh client key (16 random bytes, base64) and work through it");
-    app.add_option("--verify", verify, "check that ACCEPT is the right answer to KEY")->expected(2)->type_name("KEY ACCEPT");
-    app.add_flag("--demo", common.demo, "the RFC's example, then a fresh random key");
-    lesson::add_output_options(app, common);
+    auto* key_option = app.add_option("--key", key, "the Sec-WebSocket-Key to work through")->capture_default_str();
+    auto* random_option =
+        app.add_flag("--random", random_key, "make a fresh client key (16 random bytes, base64) and work through it");
+    auto* verify_option =
+        app.add_option("--verify", verify, "check that ACCEPT is the right answer to KEY")->expected(2)->type_name("KEY ACCEPT");
+    auto* demo_option = app.add_flag("--demo", common.demo, "the RFC's example, then a fresh random key");
+    // Each says which key to use: two at once would leave one silently ignored.
+    key_option->excludes(random_option)->excludes(verify_option)->excludes(demo_option);
+    random_option->excludes(verify_option);
+    verify_option->excludes(demo_option);
+    lesson::add_output_options(app, common, "");
 
     return lesson::run(app, argc, argv, [&] {
         lesson::apply(common);
         Random random(common.seed);
 
         if (!verify.empty()) {
-            std::string expected = handshake::accept_key(verify[0]);
-            bool ok = expected == verify[1];
-            print::out(fmt::format("key      {}\naccept   {}\nexpected {}\n{} {}\n", verify[0], verify[1], expected,
-                                   print::check_mark(ok),
-                                   ok ? "the accept key matches: a client would accept this handshake"
-                                      : "the accept key does not match: a client must fail the connection"));
-            return ok ? 0 : 2;
+            // RFC 6455 §4.1 compares the header value without its leading and trailing white space.
+            std::string_view key_value = http::trim(verify[0]), accept_value = http::trim(verify[1]);
+            std::string expected = handshake::accept_key(key_value);
+            auto nonce = handshake::base64_decode(key_value);
+            bool key_ok = nonce && nonce->size() == 16;
+            bool ok = expected == accept_value;
+            std::string s = fmt::format("key       \"{}\"\naccept    \"{}\"\nexpected   {}\n", verify[0], verify[1], expected);
+            if (!key_ok)
+                s += fmt::format("{} the key is not base64 of 16 bytes ({}): a server must refuse it with 400\n",
+                                 print::check_mark(false),
+                                 nonce ? fmt::format("it decodes to {} bytes", nonce->size()) : "it is not base64");
+            s += fmt::format("{} {}\n", print::check_mark(ok),
+                             ok ? "the accept key matches: a client would accept this handshake"
+                                : "the accept key does not match: a client must fail the connection");
+            print::out(s);
+            return ok && key_ok ? 0 : 2;
         }
 
         if (random_key || common.demo) {
@@ -89,7 +117,7 @@ int main(int argc, char** argv) {
             key = handshake::client_key(random.nonce());
         }
         std::string accept = explain(key);
-        if (key == kRfcKey)
+        if (http::trim(key) == kRfcKey)
             print::out(fmt::format("        {} the value RFC 6455 §1.3 gives\n", print::check_mark(accept == kRfcAccept)));
         print::out(
             "Why: only a server that read the key and knows the protocol can produce this; a cache or a\n"

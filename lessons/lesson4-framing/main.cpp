@@ -52,6 +52,11 @@ struct RfcExample {
     std::string rfc_bytes;  // as printed in RFC 6455 §5.7
 };
 
+// -v: every byte of a masked payload unmasked, not only the first 12 (up to 4 KiB).
+print::ExplainOptions explain_options(const lesson::Common& common) {
+    return {.unmask_steps = true, .unmask_max = common.verbose > 0 ? std::size_t{4096} : std::size_t{12}};
+}
+
 int demo() {
     const std::array<std::uint8_t, 4> key{0x37, 0xfa, 0x21, 0x3d};
     std::vector<RfcExample> examples = {
@@ -84,7 +89,7 @@ int demo() {
                                print::check_mark(match)));
         if (i == 2) { fragments = built; continue; }  // the two fragments are decoded together
         if (i == 3) built = fragments + built;
-        print::out(print::explain_frames(built, i == 1) + "\n");
+        print::out(print::explain_frames(built, {.unmask_steps = i == 1}) + "\n");
         print::pause();
     }
     print::out(fmt::format("{} all eight frames match RFC 6455 §5.7\n", print::check_mark(all_match)));
@@ -99,7 +104,7 @@ int main(int argc, char** argv) {
     app.require_subcommand(0, 1);
     app.fallthrough();  // -v, --color, --seed may also come after the subcommand
     lesson::Common common;
-    lesson::add_output_options(app, common);
+    lesson::add_output_options(app, common, "serve -v: one line per frame, -vv: each frame drawn; decode, encode -v: every byte unmasked");
     app.add_flag("--demo", common.demo, "the RFC 6455 §5.7 examples, byte for byte, each decoded and explained");
 
     auto* decode = app.add_subcommand("decode", "draw and explain the frames in these bytes (hex)");
@@ -139,7 +144,7 @@ int main(int argc, char** argv) {
     return lesson::run(app, argc, argv, [&]() -> int {
         lesson::apply(common);
         if (decode->parsed()) {
-            print::out(print::explain_frames(parse_hex(hex_words)));
+            print::out(print::explain_frames(parse_hex(hex_words), explain_options(common)));
             return 0;
         }
         if (encode->parsed()) {
@@ -175,7 +180,7 @@ int main(int argc, char** argv) {
             std::string frame = build_frame(spec, payload);
             print::out(fmt::format("{} bytes: {}\n\n", frame.size(), print::hex(std::string_view(frame).substr(0, 64)) +
                                    (frame.size() > 64 ? " …" : "")));
-            print::out(print::explain_frames(frame));
+            print::out(print::explain_frames(frame, explain_options(common)));
             return 0;
         }
         if (serve->parsed()) {

@@ -130,22 +130,32 @@ std::string unmask_steps(std::string_view masked, const std::array<std::uint8_t,
 namespace ws::print {
 namespace {
 
+// At most `max` bytes in hex, then how many there were.
+std::string hex_preview(std::string_view bytes, std::size_t max) {
+    std::string s = hex(bytes.substr(0, max));
+    if (bytes.size() > max) s += fmt::format(" … ({} bytes)", bytes.size());
+    return s.empty() ? "(empty)" : s;
+}
+
 std::string verdict(const Event& e, const FrameHeader& h, Role role) {
     std::string from = role == Role::server ? "from a client" : "from a server";
     switch (e.kind) {
         case Event::Kind::message:
             return fmt::format("the message is complete ({} {}) — deliver {}{}", e.type == Opcode::text ? "text" : "binary",
-                               from, printable(e.payload, 40),
+                               from, e.type == Opcode::text ? printable(e.payload, 30) : hex_preview(e.payload, 8),
                                h.opcode == 0 ? " (the fragments joined)" : "");
         case Event::Kind::need_more:
             return h.opcode == 0 ? "a middle fragment — keep it and wait for the frame with FIN set"
                                  : "the first fragment of a message (FIN is 0) — keep it and wait for continuation frames";
         case Event::Kind::ping: return "a ping — answer with a pong carrying the same payload";
         case Event::Kind::pong: return "a pong — note that the peer is alive (an unsolicited pong is ignored)";
-        case Event::Kind::close:
-            return e.code == 1005 ? "a close without a code — answer with a close frame, then close TCP"
-                                  : fmt::format("close with code {} ({}) — answer with a close frame, then close TCP",
-                                                e.code, close_code_name(e.code));
+        case Event::Kind::close: {
+            // RFC 6455 §7.1.1: the server closes the TCP connection first; a client waits for it.
+            std::string_view then = role == Role::server ? "then close TCP" : "then wait for the server to close TCP";
+            return e.code == 1005 ? fmt::format("a close without a code — answer with a close frame, {}", then)
+                                  : fmt::format("close with code {} ({}) — answer with a close frame, {}", e.code,
+                                                close_code_name(e.code), then);
+        }
         case Event::Kind::fail:
             return paint(fmt::format("{} — fail the connection with close code {} ({})", e.reason, e.code,
                                      close_code_name(e.code)), Style::red);
@@ -155,7 +165,7 @@ std::string verdict(const Event& e, const FrameHeader& h, Role role) {
 
 }  // namespace
 
-std::string explain_frames(std::string_view input, bool show_unmask_steps) {
+std::string explain_frames(std::string_view input, const ExplainOptions& options) {
     std::string s;
     std::string bytes(input);  // the receiver unmasks in place; keep the original for display
     if (bytes.empty()) return "no bytes given\n";
@@ -163,23 +173,38 @@ std::string explain_frames(std::string_view input, bool show_unmask_steps) {
     Receiver receiver(role, ReceiverLimits{UINT64_MAX >> 1});
     std::size_t offset = 0;
     int number = 0;
+    std::uint8_t message_type = 0;  // the opcode a run of continuation frames belongs to
     while (offset < bytes.size()) {
         ++number;
         std::string_view rest = std::string_view(input).substr(offset);
         HeaderParse hp = parse_header(std::span(reinterpret_cast<const std::uint8_t*>(rest.data()), rest.size()));
-        s += heading(fmt::format("frame {} ({} bytes from offset {})", number, rest.size(), offset));
         if (hp.status == HeaderParse::Status::need_more) {
+            s += heading(fmt::format("frame {} (incomplete, from offset {})", number, offset));
             s += fmt::format("incomplete: the header needs {} bytes and only {} are here — a receiver waits for more\n",
                              hp.needed, rest.size());
             break;
         }
         const FrameHeader& h = hp.header;
+        std::uint64_t frame_size = h.header_length + h.payload_length;
+        s += heading(frame_size <= rest.size()
+                         ? fmt::format("frame {} ({} bytes from offset {})", number, frame_size, offset)
+                         : fmt::format("frame {} ({} bytes, of which {} are here, from offset {})", number, frame_size,
+                                       rest.size(), offset));
         s += frame_diagram(h, rest.substr(0, h.header_length));
         s += frame_fields(h);
         if (hp.status == HeaderParse::Status::error) {
-            s += paint(fmt::format("receiver: {} — fail the connection with close code 1002\n", describe(hp.error)), Style::red);
+            s += paint(fmt::format("receiver: {} — fail the connection with close code 1002\n", describe(hp.error)),
+                       Style::red);
             break;
         }
+        // RFC 6455 §5.2: "the minimal number of bytes MUST be used to encode the length".
+        bool non_minimal = (h.length_form == LengthForm::sixteen_bit && h.payload_length <= 125) ||
+                           (h.length_form == LengthForm::sixty_four_bit && h.payload_length <= 0xFFFF);
+        if (non_minimal)
+            s += paint(fmt::format("note: a length of {} in the {}. RFC 6455 §5.2 says the shortest\n"
+                                   "      form MUST be used; this receiver accepts it, a strict one may refuse it.\n",
+                                   h.payload_length, length_form_name(h.length_form)),
+                       Style::yellow);
         std::uint64_t available = rest.size() - h.header_length;
         if (available < h.payload_length) {
             // The header alone may already break a rule (a long control frame, a huge length).
@@ -196,18 +221,28 @@ std::string explain_frames(std::string_view input, bool show_unmask_steps) {
         auto length = static_cast<std::size_t>(h.payload_length);
         std::string payload(rest.substr(h.header_length, length));
         if (h.masked) {
-            s += fmt::format("{:<20}{}\n", "payload (masked)", printable(payload, 48));
+            s += fmt::format("{:<24}{}\n", "payload (masked)", hex_preview(payload, 16));
             std::string plain = payload;
             apply_mask(reinterpret_cast<std::uint8_t*>(plain.data()), plain.size(), h.mask);
-            if (show_unmask_steps) s += "unmask: byte i XOR key[i mod 4]" + unmask_steps(payload, h.mask);
+            if (options.unmask_steps) s += "unmask: byte i XOR key[i mod 4]" + unmask_steps(payload, h.mask, options.unmask_max);
             payload = plain;
         }
+        // The payload is read as its opcode says: a binary frame is bytes, not text, even when
+        // its bytes happen to be letters; a continuation is read as the message it continues.
+        if (!is_control(h.opcode) && h.opcode != 0) message_type = h.opcode;
+        std::uint8_t as = h.opcode == 0 ? message_type : h.opcode;
         if (h.opcode == static_cast<std::uint8_t>(Opcode::close) && payload.size() >= 2) {
-            auto code = static_cast<std::uint16_t>((static_cast<unsigned char>(payload[0]) << 8) | static_cast<unsigned char>(payload[1]));
-            s += fmt::format("{:<20}{} ({})\n{:<20}{}\n", "close code", code, close_code_name(code),
+            std::uint16_t code = close_code_of(payload);
+            s += fmt::format("{:<24}{} ({})\n{:<24}{}\n", "close code", code, close_code_name(code),
                              "close reason", printable(std::string_view(payload).substr(2)));
+        } else if (as == static_cast<std::uint8_t>(Opcode::binary)) {
+            s += fmt::format("{:<24}{}\n", h.opcode == 0 ? "payload (binary, cont.)" : "payload (binary)",
+                             hex_preview(payload, 16));
+        } else if (as == static_cast<std::uint8_t>(Opcode::text)) {
+            s += fmt::format("{:<24}{}\n", h.opcode == 0 ? "payload (text, cont.)" : "payload (text)",
+                             printable(payload, 60));
         } else {
-            s += fmt::format("{:<20}{}\n", is_valid_utf8(payload) ? "payload (text)" : "payload (bytes)", printable(payload, 60));
+            s += fmt::format("{:<24}{}\n", fmt::format("payload ({})", opcode_name(h.opcode)), printable(payload, 60));
         }
 
         std::size_t consumed = 0;
@@ -216,6 +251,15 @@ std::string explain_frames(std::string_view input, bool show_unmask_steps) {
         s += "receiver: " + verdict(e, h, role) + "\n";
         offset += frame_length;
         if (e.kind == Event::Kind::fail) break;
+        if (e.kind == Event::Kind::close && offset < bytes.size()) {
+            std::size_t after = bytes.size() - offset;
+            s += paint(fmt::format("{} more byte{} after the close frame: nothing may follow a close (RFC 6455 §5.5.1),\n"
+                                   "so a receiver ignores {}: {}\n",
+                                   after, after == 1 ? "" : "s", after == 1 ? "it" : "them",
+                                   hex_preview(std::string_view(input).substr(offset), 16)),
+                       Style::yellow);
+            break;
+        }
     }
     return s;
 }

@@ -26,5 +26,9 @@ namespace ws::print {
 // payload masked and unmasked, and what a receiver must do with it (decided by the real
 // Receiver, so the lesson and the servers never disagree). Frames that arrive masked are
 // judged as a server judges a client's; unmasked ones as a client judges a server's.
-std::string explain_frames(std::string_view bytes, bool show_unmask_steps = true);
+struct ExplainOptions {
+    bool unmask_steps = true;    // show the XOR of each byte of a masked payload
+    std::size_t unmask_max = 12;  // ... for this many bytes
+};
+std::string explain_frames(std::string_view bytes, const ExplainOptions& options = {});
 }  // namespace ws::print

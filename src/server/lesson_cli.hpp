@@ -27,9 +27,9 @@ struct Common {
     std::optional<std::string> html_dir;
 };
 
-inline void add_output_options(CLI::App& app, Common& o,
-                               std::string_view verbose_help = "more detail; repeat (-vv) for even more") {
-    app.add_flag("-v,--verbose", o.verbose, std::string(verbose_help));
+// `verbose_help` says what -v (and -vv) change in this lesson; empty: the lesson has no -v.
+inline void add_output_options(CLI::App& app, Common& o, std::string_view verbose_help) {
+    if (!verbose_help.empty()) app.add_flag("-v,--verbose", o.verbose, std::string(verbose_help));
     app.add_option("--color", o.color, "colour output: auto (only on a terminal, not with NO_COLOR), always, never")
         ->check(CLI::IsMember({"auto", "always", "never"}))
         ->capture_default_str();
