@@ -178,8 +178,7 @@ int main(int argc, char** argv) {
                 spec.mask = random.mask_key();
             }
             std::string frame = build_frame(spec, payload);
-            print::out(fmt::format("{} bytes: {}\n\n", frame.size(), print::hex(std::string_view(frame).substr(0, 64)) +
-                                   (frame.size() > 64 ? " …" : "")));
+            print::out(fmt::format("{} bytes:\n{}\n", frame.size(), print::hexdump(frame, 64)));
             print::out(print::explain_frames(frame, explain_options(common)));
             return 0;
         }

@@ -142,7 +142,7 @@ std::string verdict(const Event& e, const FrameHeader& h, Role role) {
     switch (e.kind) {
         case Event::Kind::message:
             return fmt::format("the message is complete ({} {}) — deliver {}{}", e.type == Opcode::text ? "text" : "binary",
-                               from, e.type == Opcode::text ? printable(e.payload, 30) : hex_preview(e.payload, 8),
+                               from, e.type == Opcode::text ? printable(e.payload, 30) : hex_preview(e.payload, 6),
                                h.opcode == 0 ? " (the fragments joined)" : "");
         case Event::Kind::need_more:
             return h.opcode == 0 ? "a middle fragment — keep it and wait for the frame with FIN set"
@@ -151,9 +151,9 @@ std::string verdict(const Event& e, const FrameHeader& h, Role role) {
         case Event::Kind::pong: return "a pong — note that the peer is alive (an unsolicited pong is ignored)";
         case Event::Kind::close: {
             // RFC 6455 §7.1.1: the server closes the TCP connection first; a client waits for it.
-            std::string_view then = role == Role::server ? "then close TCP" : "then wait for the server to close TCP";
-            return e.code == 1005 ? fmt::format("a close without a code — answer with a close frame, {}", then)
-                                  : fmt::format("close with code {} ({}) — answer with a close frame, {}", e.code,
+            std::string_view then = role == Role::server ? "then close TCP" : "let the server close TCP";
+            return e.code == 1005 ? fmt::format("a close without a code — answer with a close, {}", then)
+                                  : fmt::format("close {} ({}) — answer with a close frame, {}", e.code,
                                                 close_code_name(e.code), then);
         }
         case Event::Kind::fail:

@@ -95,8 +95,8 @@ void watch(ThreadedServer& server, const HandshakeLesson& lesson, net::Transport
 std::string mistake_note(Mistake mistake, std::string_view response, std::string_view key) {
     switch (mistake) {
         case Mistake::none:
-            return print::paint("↑ the empty line (␍␊) ends the head: forget it and the client waits for more "
-                                "(--mistake no-blank-line)\n", print::Style::dim);
+            return print::paint("↑ the empty line (␍␊) ends the head: forget it and the client waits for the rest\n"
+                                "  (try --mistake no-blank-line)\n", print::Style::dim);
         case Mistake::lf_only:
             return print::paint("↑ every line ends in ␊ alone, as the original blog's template string did: no ␍\n",
                                 print::Style::yellow);

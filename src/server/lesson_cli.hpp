@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -89,8 +90,48 @@ inline void apply(const Common& o) {
     print::set_step(o.step);
 }
 
+// --help within the lesson's width (design §4): option descriptions are wrapped by words to the
+// columns left beside the option names.
+inline std::string wrap(std::string_view text, std::size_t width) {
+    std::string out, line;
+    auto flush_line = [&] {
+        if (!out.empty()) out += '\n';
+        out += line;
+        line.clear();
+    };
+    for (std::size_t start = 0; start <= text.size();) {
+        std::size_t end = text.find('\n', start);
+        std::string_view paragraph = text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+        for (std::size_t at = 0; at < paragraph.size();) {
+            std::size_t space = paragraph.find(' ', at);
+            std::string_view word = paragraph.substr(at, space == std::string_view::npos ? std::string_view::npos : space - at);
+            if (!line.empty() && print::columns(line) + 1 + print::columns(word) > width) flush_line();
+            if (!line.empty()) line += ' ';
+            line += word;
+            at = space == std::string_view::npos ? paragraph.size() : space + 1;
+        }
+        flush_line();
+        if (end == std::string_view::npos) break;
+        start = end + 1;
+    }
+    return out;
+}
+
+class Formatter : public CLI::Formatter {
+public:
+    std::string make_option_desc(const CLI::Option* option) const override {
+        return wrap(CLI::Formatter::make_option_desc(option), print::kLineWidth - get_column_width() - 1);
+    }
+};
+
+inline void use_lesson_formatter(CLI::App& app, const std::shared_ptr<Formatter>& formatter) {
+    app.formatter(formatter);
+    for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) use_lesson_formatter(*sub, formatter);
+}
+
 // Parses the command line and runs `body`; errors become "error: ..." and exit code 1.
 inline int run(CLI::App& app, int argc, char** argv, const std::function<int()>& body) {
+    use_lesson_formatter(app, std::make_shared<Formatter>());
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
