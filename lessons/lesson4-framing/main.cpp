@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "apps/echo.hpp"
 #include "net/socket.hpp"
 #include "print/frame_diagram.hpp"
 #include "print/print.hpp"
@@ -36,14 +37,6 @@ std::string parse_hex(const std::vector<std::string>& words) {
     for (std::size_t i = 0; i < digits.size(); i += 2) bytes += static_cast<char>(std::stoi(digits.substr(i, 2), nullptr, 16));
     return bytes;
 }
-
-// The echo server: every message comes back as it came (RFC 6455 §5.6: text stays text).
-class Echo : public server::Handler {
-public:
-    void on_message(server::Server& server, server::Connection& c, Opcode type, std::string_view payload) override {
-        server.send(c, type, payload);
-    }
-};
 
 struct RfcExample {
     std::string title;
@@ -192,7 +185,9 @@ int main(int argc, char** argv) {
             options.log_frames = common.verbose >= 2 ? server::FrameLog::diagram
                                  : common.verbose == 1 ? server::FrameLog::summary
                                                        : server::FrameLog::none;
-            Echo echo;
+            // The framing page asks for a report of the frames each message came in.
+            options.protocols = {std::string(apps::kFrameReportProtocol)};
+            apps::Echo echo;
             server::Server srv(options, echo);
             server::stop_on_signals(srv);
             print::out(fmt::format("listening on http://{}/\n", srv.local().str()));

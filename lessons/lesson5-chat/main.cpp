@@ -1,6 +1,6 @@
 // Lesson 5: the chat room. One port serves the page over HTTP and upgrades /ws to a WebSocket;
 // one thread and an epoll loop serve every client; LOGIN, CHAT and LOGOUT reach everyone.
-// The new code for this lesson is in src/server/chat_room.cpp (the room), src/proto/chat.cpp
+// The new code for this lesson is in src/apps/chat_room.cpp (the room), src/proto/chat.cpp
 // (the JSON messages), src/server/ws_server.cpp (queues, keep-alive) and src/net/loop.cpp (the
 // event loop).
 #include <thread>
@@ -12,7 +12,7 @@
 #include "print/print.hpp"
 #include "client/client.hpp"
 #include "proto/chat.hpp"
-#include "server/chat_room.hpp"
+#include "apps/chat_room.hpp"
 #include "server/lesson_cli.hpp"
 #include "proto/random.hpp"
 #include "server/ws_server.hpp"
@@ -127,7 +127,7 @@ int main(int argc, char** argv) {
         options.log_frames = common.verbose >= 2 ? server::FrameLog::summary : server::FrameLog::none;
         std::uint64_t files = net::raise_open_file_limit();
 
-        server::ChatRoom room(chat_limits);
+        apps::ChatRoom room(chat_limits);
         server::Server srv(options, room);
         server::stop_on_signals(srv);
         print::out(fmt::format("listening on http://{}/\n", srv.local().str()));

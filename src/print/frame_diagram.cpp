@@ -240,9 +240,9 @@ std::string explain_frames(std::string_view input, const ExplainOptions& options
                              hex_preview(payload, 16));
         } else if (as == static_cast<std::uint8_t>(Opcode::text)) {
             s += fmt::format("{:<24}{}\n", h.opcode == 0 ? "payload (text, cont.)" : "payload (text)",
-                             printable(payload, 60));
+                             printable(payload, 56));
         } else {
-            s += fmt::format("{:<24}{}\n", fmt::format("payload ({})", opcode_name(h.opcode)), printable(payload, 60));
+            s += fmt::format("{:<24}{}\n", fmt::format("payload ({})", opcode_name(h.opcode)), printable(payload, 56));
         }
 
         std::size_t consumed = 0;

@@ -1,5 +1,5 @@
 // The chat room's protocol (design §5): JSON objects in text frames, compatible with the
-// original socket.io chat. Parsing and building only; the room itself is src/server/chat_room.
+// original socket.io chat. Parsing and building only; the room itself is src/apps/chat_room.
 #pragma once
 
 #include <cstddef>

@@ -37,7 +37,12 @@ void Connection::on_timer() { server_.on_connection_timer(*this); }
 
 void Connection::on_frame(const FrameHeader& h, std::string_view header_bytes, std::string_view payload,
                           bool incoming) {
-    server_.log_frame(*this, h, header_bytes, payload, incoming);
+    if (server_.options_.log_frames != FrameLog::none) server_.log_frame(*this, h, header_bytes, payload, incoming);
+    if (watched_) server_.handler_.on_frame(server_, *this, h, incoming);
+}
+
+std::string_view Connection::protocol() const {
+    return protocol_ == kNoProtocol ? std::string_view{} : std::string_view(server_.options_.protocols[protocol_]);
 }
 
 // ---- Server
@@ -222,6 +227,9 @@ void Server::upgrade(Connection& c, const http::Request& req, std::string_view a
     std::size_t sent = written.status == net::Io::done ? written.bytes : 0;
     if (sent < response.size()) c.session_.send_raw(std::string_view(response).substr(sent));
     c.phase_ = Connection::Phase::websocket;
+    if (result.protocol)
+        for (std::size_t i = 0; i < options_.protocols.size(); ++i)
+            if (options_.protocols[i] == *result.protocol) c.protocol_ = static_cast<std::uint8_t>(i);
     if (logging()) {
         const http::Header* agent = req.find("User-Agent");
         log(c, "handshake ok · GET {}{}", req.target, agent ? " · " + agent->value.substr(0, 60) : "");
@@ -301,6 +309,11 @@ void Server::close(Connection& c, std::uint16_t code, std::string_view reason) {
     c.deadline_ = loop_.now() + options_.close_timeout;
     mark_dirty(c);
     schedule(c);
+}
+
+void Server::watch_frames(Connection& c) {
+    c.watched_ = true;
+    c.session_.set_observer(&c);
 }
 
 void Server::peer_gone(Connection& c, std::string_view reason) {

@@ -54,6 +54,8 @@ public:
     bool is_open() const { return phase_ == Phase::websocket && session_.is_open(); }
     const Session& session() const { return session_; }
     std::size_t backlog() const { return session_.backlog(); }
+    // The subprotocol agreed in the handshake ("" for none).
+    std::string_view protocol() const;
 
     Connection(Server&, std::uint64_t id, net::Fd, const Options&);
 
@@ -91,6 +93,9 @@ private:
     bool reading_paused_ = false;        // too much queued for this client: not read until it drains
     bool write_shut_ = false;
     bool notified_open_ = false;         // the handler saw on_open (so it must see on_close)
+    bool watched_ = false;               // the handler sees this connection's frames
+    std::uint8_t protocol_ = kNoProtocol;  // index into Options::protocols
+    static constexpr std::uint8_t kNoProtocol = 0xFF;
 };
 
 class Handler {
@@ -98,6 +103,9 @@ public:
     virtual ~Handler() = default;
     virtual void on_open(Server&, Connection&) {}
     virtual void on_message(Server&, Connection&, Opcode type, std::string_view payload) = 0;
+    // Every frame of a connection the handler asked to watch (Server::watch_frames), in and out,
+    // as its header is read or written; the payload as Receiver's FrameObserver gives it.
+    virtual void on_frame(Server&, Connection&, const FrameHeader&, bool /*incoming*/) {}
     // Called once for every connection that was opened, however it ended; code 1006 when the
     // TCP connection dropped without a close frame. Called at the end of the loop turn in which
     // the connection stopped being open, never from inside another handler call.
@@ -124,6 +132,8 @@ public:
     void broadcast(std::span<Connection* const> to, Opcode, std::string_view payload);
     // Starts the closing handshake (RFC 6455 §7.1.2).
     void close(Connection&, std::uint16_t code, std::string_view reason);
+    // From now on the handler's on_frame sees this connection's frames.
+    void watch_frames(Connection&);
 
     std::size_t connection_count() const { return connections_.size(); }
     bool shutting_down() const { return shutting_down_; }

@@ -30,6 +30,15 @@ async function startLesson(name, ...args) {
   return { proc, url, output: () => output };
 }
 
+// Waits until the lesson's output matches `pattern`.
+async function waitForOutput(lesson, pattern, timeout = 10000) {
+  const deadline = Date.now() + timeout;
+  while (!pattern.test(lesson.output())) {
+    if (Date.now() > deadline) throw new Error(`${pattern} not seen; output:\n${lesson.output()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 async function stopLesson(lesson) {
   lesson.proc.kill('SIGTERM');
   const [code] = await once(lesson.proc, 'exit');
@@ -59,7 +68,36 @@ test('lesson 2: the browser fires onopen after the 101', async () => {
   assert.equal(await stopLesson(lesson), 0);
 });
 
-test('lesson 2 with --mistake bad-accept: the browser refuses the handshake', async () => {
+// What lesson 2's README says Chromium does with each wrong answer, checked with Chromium, and
+// what the lesson then says it saw.
+test('lesson 2 --mistake lf-only: Chromium accepts a 101 with bare LF line endings', async () => {
+  const lesson = await startLesson('lesson2-handshake', '--mistake', 'lf-only');
+  const page = await browser.newPage();
+  await page.goto(lesson.url);
+  await page.locator('#log .open').waitFor({ timeout: 10000 });
+  await page.fill('#ipt', 'hello over LF');
+  await page.click('#send');
+  await waitForOutput(lesson, /frames arrive after the wrong answer: this client accepted it/);
+  await waitForOutput(lesson, /received a text message: "hello over LF"/);
+  await page.close();
+  assert.equal(await stopLesson(lesson), 0);
+});
+
+test('lesson 2 --mistake no-blank-line: Chromium waits in CONNECTING until the lesson hangs up', async () => {
+  const lesson = await startLesson('lesson2-handshake', '--mistake', 'no-blank-line', '--mistake-wait', '3');
+  const page = await browser.newPage();
+  await page.goto(lesson.url);
+  await new Promise((r) => setTimeout(r, 2000));
+  assert.equal(await page.locator('#state').textContent(), '0 CONNECTING');
+  await page.locator('#log .close').waitFor({ timeout: 10000 });
+  assert.match(await page.locator('#log .close').first().textContent(), /code 1006/);
+  assert.equal(await page.locator('#log .open').count(), 0);
+  assert.match(lesson.output(), /no frame and no goodbye in 3 s: the client still waits/);
+  await page.close();
+  assert.equal(await stopLesson(lesson), 0);
+});
+
+test('lesson 2 --mistake bad-accept: Chromium refuses the handshake', async () => {
   const lesson = await startLesson('lesson2-handshake', '--mistake', 'bad-accept');
   const page = await browser.newPage();
   await page.goto(lesson.url);
@@ -67,17 +105,30 @@ test('lesson 2 with --mistake bad-accept: the browser refuses the handshake', as
   const closeLine = await page.locator('#log .close').first().textContent();
   assert.match(closeLine, /code 1006/);
   assert.equal(await page.locator('#log .open').count(), 0);
+  await waitForOutput(lesson, /closed the connection without sending a frame: it did not accept the answer/);
   await page.close();
   assert.equal(await stopLesson(lesson), 0);
 });
 
-test('lesson 4: the framing page gets every size echoed intact', async () => {
+test('lesson 4: the framing page shows the frames Chromium really sent', async () => {
   const lesson = await startLesson('lesson4-framing', 'serve');
   const page = await browser.newPage();
   await page.goto(lesson.url);
   await page.locator('#log .ok').first().waitFor({ timeout: 10000 });  // open
   for (const button of await page.locator('button[data-kind]').all()) await button.click();
-  await page.waitForFunction(() => document.querySelectorAll('#log .ok').length >= 7, null, { timeout: 10000 });
+  await page.waitForFunction(() => document.querySelectorAll('#log .report').length >= 6, null, { timeout: 10000 });
+  const reports = (await page.locator('#log .report').evaluateAll((divs) => divs.map((d) => d.dataset.frames)))
+    .reverse().map((r) => JSON.parse(r).frames);
+  const sizes = [5, 200, 70000, 5, 200, 70000];
+  reports.forEach((frames, i) => {
+    // RFC 6455 §5.4: the first frame carries the type, the rest are continuations, the last has
+    // FIN; together they are the message. Each uses the shortest length form (§5.2).
+    assert.equal(frames[0].opcode, i < 3 ? 1 : 2);
+    frames.slice(1).forEach((f) => assert.equal(f.opcode, 0));
+    frames.forEach((f, k) => assert.equal(f.fin, k === frames.length - 1));
+    assert.equal(frames.reduce((n, f) => n + f.length, 0), sizes[i]);
+    frames.forEach((f) => assert.equal(f.form, f.length <= 125 ? '7-bit' : f.length <= 65535 ? '16-bit' : '64-bit'));
+  });
   const text = await page.locator('#log').textContent();
   assert.equal((text.match(/✓ identical/g) ?? []).length, 6);
   assert.doesNotMatch(text, /differs/);

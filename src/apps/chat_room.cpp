@@ -1,4 +1,4 @@
-#include "server/chat_room.hpp"
+#include "apps/chat_room.hpp"
 
 #include <algorithm>
 
@@ -6,7 +6,7 @@
 
 #include "print/print.hpp"
 
-namespace ws::server {
+namespace ws::apps {
 
 void ChatRoom::reply_error(Server& server, Connection& c, std::string_view message) {
     server.log(c, "ERROR {}", message);
@@ -77,4 +77,4 @@ void ChatRoom::on_close(Server& server, Connection& c, std::uint16_t, std::strin
     leave(server, c, !server.shutting_down());
 }
 
-}  // namespace ws::server
+}  // namespace ws::apps

@@ -10,9 +10,12 @@
 #include "proto/chat.hpp"
 #include "server/ws_server.hpp"
 
-namespace ws::server {
+namespace ws::apps {
 
-class ChatRoom : public Handler {
+using server::Connection;
+using server::Server;
+
+class ChatRoom : public server::Handler {
 public:
     explicit ChatRoom(chat::Limits limits = {}) : limits_(limits) {}
 
@@ -33,4 +36,4 @@ private:
     std::vector<Connection*> members_;                           // in order of joining: who hears a broadcast
 };
 
-}  // namespace ws::server
+}  // namespace ws::apps
