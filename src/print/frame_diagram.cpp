@@ -141,9 +141,9 @@ std::string verdict(const Event& e, const FrameHeader& h, Role role) {
     std::string from = role == Role::server ? "from a client" : "from a server";
     switch (e.kind) {
         case Event::Kind::message:
-            return fmt::format("the message is complete ({} {}) — deliver {}{}", e.type == Opcode::text ? "text" : "binary",
-                               from, e.type == Opcode::text ? printable(e.payload, 30) : hex_preview(e.payload, 6),
-                               h.opcode == 0 ? " (the fragments joined)" : "");
+            return fmt::format("a complete {} message {} — deliver {}{}", e.type == Opcode::text ? "text" : "binary",
+                               from, e.type == Opcode::text ? printable(e.payload, 20) : hex_preview(e.payload, 6),
+                               h.opcode == 0 ? " (fragments joined)" : "");
         case Event::Kind::need_more:
             return h.opcode == 0 ? "a middle fragment — keep it and wait for the frame with FIN set"
                                  : "the first fragment of a message (FIN is 0) — keep it and wait for continuation frames";
