@@ -6,12 +6,13 @@
 #   make fuzz   run each libFuzzer target briefly (clang)
 #   make bench  the speed and memory benchmarks
 #   make chat   start the chat room (lesson 5)
+#   make exercises  check your exercises/ (SOLUTIONS=1: the library's own answers)
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 BUILD ?= build
 # CI passes CMAKE_ARGS=-DWS_WERROR=ON: warnings are errors there, not on a student's compiler.
 CMAKE_ARGS ?=
 
-.PHONY: all deps tour test asan fuzz bench chat clean
+.PHONY: all deps tour test asan fuzz bench chat exercises clean
 
 all: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_ARGS) >/dev/null
@@ -43,6 +44,15 @@ fuzz: deps
 
 bench: all
 	@scripts/bench.sh $(BUILD)/bin
+
+# The stubs as shipped say "not yet" and exit 0; SOLUTIONS=1 must say "done" for every one.
+exercises: all
+ifeq ($(SOLUTIONS),1)
+	@$(BUILD)/bin/exercise_checks --expect-all-done --solutions
+else
+	@cmake --build $(BUILD) -j $(JOBS) --target exercise_checks_student student_lessons
+	@$(BUILD)/bin/exercise_checks_student
+endif
 
 chat: all
 	$(BUILD)/bin/lesson5-chat

@@ -9,6 +9,7 @@
 #include "net/transport.hpp"
 #include "print/print.hpp"
 #include "proto/handshake.hpp"
+#include "proto/http.hpp"
 #include "server/lesson_cli.hpp"
 #include "proto/random.hpp"
 #include "server/threaded_server.hpp"
@@ -53,7 +54,8 @@ void session(server::ThreadedServer& server, net::Transport fd, const net::Endpo
                                            : "";
             print::out(fmt::format("#{} read {}: {} bytes{}\n{}", number, reads, n, when,
                                    print::hexdump({buffer, n}, verbose > 0 ? SIZE_MAX : 1024)));
-            if (!explained && received.find("\r\n\r\n") != std::string::npos) {
+            // The empty line ends the head, however many reads it took (exercise 1 writes this).
+            if (!explained && http::head_length(received) > 0) {
                 print::pause();
                 print::out(explanation(received));
                 explained = true;

@@ -59,6 +59,11 @@ std::string explain(std::string_view key) {
     std::string accept = handshake::base64_encode(digest);
     out += fmt::format("{}  base64 of the digest (28 characters)\n", paint("Step 4", Style::bold));
     out += fmt::format("        {}\n", paint(accept, Style::green));
+    // The steps above, done by hand, must agree with the function the servers call (the one
+    // exercise 3 asks you to write: build/bin/student/lesson3-accept-key runs yours).
+    if (std::string from_function = handshake::accept_key(key); from_function != accept)
+        out += fmt::format("        {} but accept_key() gives \"{}\": not the same\n", print::check_mark(false),
+                           from_function);
     print::out(out);
     return accept;
 }

@@ -46,12 +46,6 @@ std::string_view close_code_name(std::uint16_t code) {
     }
 }
 
-bool is_valid_close_code(std::uint16_t code) {
-    // RFC 6455 §7.4: 1000-1003 and 1007-1011 are defined; 1012-1014 were registered with IANA
-    // since (service restart, try again later, bad gateway); 3000-4999 are for libraries and
-    // applications. 1004 is reserved; 1005, 1006 and 1015 must never be sent.
-    return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
-}
 
 std::string_view name(FrameError e) {
     switch (e) {
@@ -127,13 +121,10 @@ HeaderParse parse_header(std::span<const std::uint8_t> bytes) {
     r.needed = h.header_length;
     if (bytes.size() < h.header_length) return r;
 
-    if (extended == 0) {
-        h.payload_length = len7;
-    } else {
-        h.payload_length = 0;
-        for (std::size_t i = 0; i < extended; ++i) h.payload_length = (h.payload_length << 8) | bytes[2 + i];
+    h.payload_length = read_payload_length(bytes.first(2 + extended));
+    if (extended == 8) {
         // RFC 6455 §5.2: "the most significant bit MUST be 0".
-        if (extended == 8 && (h.payload_length >> 63) != 0) {
+        if ((h.payload_length >> 63) != 0) {
             r.status = HeaderParse::Status::error;
             r.error = FrameError::length_high_bit;
             return r;
@@ -212,32 +203,5 @@ std::string close_payload(std::uint16_t code, std::string_view reason) {
     return p;
 }
 
-std::size_t apply_mask(std::uint8_t* data, std::size_t length, const std::array<std::uint8_t, 4>& key,
-                       std::size_t phase) {
-    phase &= 3;
-    // Byte i of the payload is XORed with key[(phase + i) % 4]. Eight key bytes, rotated to
-    // start at `phase`, cover eight payload bytes at once; memcpy keeps unaligned loads legal
-    // and compiles to plain moves (and, with -O2, to vector instructions).
-    std::uint8_t rotated[8];
-    for (std::size_t i = 0; i < 8; ++i) rotated[i] = key[(phase + i) & 3];
-    std::uint64_t key64;
-    std::memcpy(&key64, rotated, 8);
-
-    std::size_t i = 0;
-    for (; i + 32 <= length; i += 32) {
-        std::uint64_t w[4];
-        std::memcpy(w, data + i, 32);
-        w[0] ^= key64; w[1] ^= key64; w[2] ^= key64; w[3] ^= key64;
-        std::memcpy(data + i, w, 32);
-    }
-    for (; i + 8 <= length; i += 8) {
-        std::uint64_t w;
-        std::memcpy(&w, data + i, 8);
-        w ^= key64;
-        std::memcpy(data + i, &w, 8);
-    }
-    for (; i < length; ++i) data[i] ^= rotated[i & 7];
-    return (phase + length) & 3;
-}
 
 }  // namespace ws

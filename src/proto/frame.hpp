@@ -104,6 +104,10 @@ struct HeaderParse {
 // (masking, RSV bits, opcodes, control frame sizes) are the Receiver's.
 HeaderParse parse_header(std::span<const std::uint8_t> bytes);
 
+// The payload length of a header that holds at least its first 2 bytes and its extended length
+// (2 or 8 more bytes when the 7-bit field says 126 or 127), in network byte order.
+std::uint64_t read_payload_length(std::span<const std::uint8_t> header);
+
 // Writes a header for this payload length into `out` (at least 14 bytes); returns its length.
 // The shortest length form is used.
 std::size_t write_header(std::uint8_t* out, bool fin, std::uint8_t opcode, std::uint64_t length,

@@ -182,12 +182,6 @@ std::optional<std::vector<std::uint8_t>> base64_decode(std::string_view text) {
     return out;
 }
 
-std::string accept_key(std::string_view client_key) {
-    std::string joined(http::trim(client_key));
-    joined += kGuid;
-    auto digest = sha1(joined);
-    return base64_encode(digest);
-}
 
 std::string response_101(const Result& result) {
     std::string out =

@@ -93,15 +93,6 @@ std::string_view trim(std::string_view s) {
     return s;
 }
 
-bool list_contains(std::string_view list, std::string_view token) {
-    while (!list.empty()) {
-        auto comma = list.find(',');
-        if (iequals(trim(list.substr(0, comma)), token)) return true;
-        if (comma == std::string_view::npos) break;
-        list.remove_prefix(comma + 1);
-    }
-    return false;
-}
 
 const Header* Headers::find(std::string_view name) const {
     for (const auto& h : headers)
@@ -116,22 +107,25 @@ std::size_t Headers::count(std::string_view name) const {
 
 ParseStatus HeadScanner::find_end(std::string_view received, std::size_t& head_end, ParseError& error,
                                   std::string& detail) {
-    // Find the empty line that ends the head. Every LF must follow a CR.
+    // Look only at what is new since the last call (and the 3 bytes before it, in case the empty
+    // line straddles two reads), and never past the limit.
     std::size_t limit = std::min(received.size(), limits_.max_head_bytes);
-    std::size_t i = scanned_;
-    for (; i < limit; ++i) {
-        if (received[i] != '\n') continue;
-        if (i == 0 || received[i - 1] != '\r') {
+    std::size_t from = scanned_ >= 3 ? scanned_ - 3 : 0;
+    std::size_t found = head_length(received.substr(from, limit - from));
+    std::size_t end = found ? from + found : limit;
+    // Every LF must follow a CR (RFC 9112 §2.2 lets a server refuse bare LF; we do).
+    for (std::size_t i = scanned_; i < end; ++i) {
+        if (received[i] == '\n' && (i == 0 || received[i - 1] != '\r')) {
             error = ParseError::bare_lf;
             detail = "at byte " + std::to_string(i);
             return ParseStatus::error;
         }
-        if (i >= 3 && received[i - 2] == '\n' && received[i - 3] == '\r') {
-            head_end = i + 1;
-            return ParseStatus::complete;
-        }
     }
-    scanned_ = i;
+    if (found) {
+        head_end = end;
+        return ParseStatus::complete;
+    }
+    scanned_ = limit;
     if (received.size() >= limits_.max_head_bytes) {
         error = ParseError::head_too_large;
         detail = "no empty line within the first " + std::to_string(limits_.max_head_bytes) + " bytes";

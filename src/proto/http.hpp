@@ -123,6 +123,10 @@ public:
     ResponseParseResult parse(std::string_view received);
 };
 
+// The length of the head in `bytes` through the empty line that ends it ("\r\n\r\n"), or 0
+// when that line has not arrived yet.
+std::size_t head_length(std::string_view bytes);
+
 // Case-insensitive ASCII comparison, as HTTP compares header names and tokens.
 bool iequals(std::string_view a, std::string_view b);
 // True when a comma-separated token list ("keep-alive, Upgrade") holds `token`, in any case.

@@ -66,9 +66,5 @@ std::size_t count_code_points(std::string_view text) {
     return n;
 }
 
-bool is_valid_utf8(std::string_view bytes) {
-    Utf8Validator v;
-    return v.feed(bytes) && v.complete();
-}
 
 }  // namespace ws

@@ -1,0 +1,231 @@
+// `make exercises`: checks each exercise and says, per exercise, "done" or "not yet" with the
+// first failing check and a hint. Built twice: with the student's files from exercises/ (what
+// `make exercises` runs) and with the library's own functions (`make exercises SOLUTIONS=1`,
+// which must say "done" for all). Each exercise runs in a child process, so one that crashes
+// or loops forever is reported as "not yet", and the others are still checked.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "../tests/cases/exercise_cases.hpp"
+#include "print/print.hpp"
+#include "proto/frame.hpp"
+#include "proto/handshake.hpp"
+#include "proto/http.hpp"
+#include "proto/utf8.hpp"
+
+using namespace ws;
+
+namespace {
+
+// A failing check, as a student should read it; nullopt when every case passes.
+using Check = std::function<std::optional<std::string>()>;
+
+struct Exercise {
+    std::string id, title, file, lesson, hint;
+    Check check;
+};
+
+// Bytes as a student typed them: CR and LF as ␍ and ␊, other control bytes as \xNN.
+std::string shown(std::string_view bytes) {
+    std::string s = "\"";
+    for (char c : bytes.substr(0, 40)) {
+        auto b = static_cast<unsigned char>(c);
+        if (c == '\r') s += "␍";
+        else if (c == '\n') s += "␊";
+        else if (b < 0x20 || b >= 0x7f) s += fmt::format("\\x{:02x}", b);
+        else s += c;
+    }
+    return s + (bytes.size() > 40 ? "\"…" : "\"");
+}
+
+std::optional<std::string> check_head_length() {
+    for (const auto& c : cases::kHeadLength) {
+        std::size_t got = http::head_length(c.bytes);
+        if (got != c.expected)
+            return fmt::format("{}: head_length({}) should be {}, got {}", c.what, shown(c.bytes), c.expected, got);
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> check_token_list() {
+    for (const auto& c : cases::kTokenList) {
+        bool got = http::list_contains(c.list, c.token);
+        if (got != c.expected)
+            return fmt::format("{}: list_contains(\"{}\", \"{}\") should be {}, got {}", c.what, c.list, c.token,
+                               c.expected, got);
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> check_accept_key() {
+    for (const auto& c : cases::kAcceptKey) {
+        std::string got = handshake::accept_key(c.key);
+        if (got != c.accept)
+            return fmt::format("{}: accept_key(\"{}\") should be \"{}\", got \"{}\"", c.what, c.key, c.accept, got);
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> check_payload_length() {
+    for (const auto& c : cases::kPayloadLength) {
+        std::uint64_t got = read_payload_length(c.header);
+        if (got != c.expected)
+            return fmt::format("{}: the header {} should give {}, got {}", c.what, print::hex(c.header), c.expected, got);
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> check_unmask() {
+    const std::array<std::uint8_t, 4> rfc_key{0x37, 0xfa, 0x21, 0x3d};
+    std::array<std::uint8_t, 5> hello{0x7f, 0x9f, 0x4d, 0x51, 0x58};
+    std::size_t next = apply_mask(hello.data(), hello.size(), rfc_key, 0);
+    if (std::string_view(reinterpret_cast<const char*>(hello.data()), 5) != "Hello")
+        return fmt::format("RFC 6455 §5.7's masked \"Hello\": 7f 9f 4d 51 58 with key 37 fa 21 3d gave {}",
+                           print::hex(hello));
+    if (next != 1) return fmt::format("after 5 bytes from phase 0 the next phase is 1, got {}", next);
+    // Every length up to 70 and every starting phase, against a byte at a time.
+    for (std::size_t phase = 0; phase < 4; ++phase)
+        for (std::size_t length = 0; length <= 70; ++length) {
+            std::vector<std::uint8_t> data(length), expected(length);
+            for (std::size_t i = 0; i < length; ++i) {
+                data[i] = static_cast<std::uint8_t>(i * 31 + 7);
+                expected[i] = data[i] ^ rfc_key[(phase + i) % 4];
+            }
+            std::size_t got_phase = apply_mask(data.data(), length, rfc_key, phase);
+            if (data != expected)
+                return fmt::format("{} bytes starting at phase {}: byte {} is wrong", length, phase,
+                                   std::mismatch(data.begin(), data.end(), expected.begin()).first - data.begin());
+            if (got_phase != (phase + length) % 4)
+                return fmt::format("{} bytes from phase {}: should return {}, got {}", length, phase,
+                                   (phase + length) % 4, got_phase);
+        }
+    return std::nullopt;
+}
+
+std::optional<std::string> check_utf8() {
+    for (const auto& c : cases::kUtf8) {
+        bool got = is_valid_utf8(c.bytes);
+        if (got != c.valid)
+            return fmt::format("{}: is_valid_utf8({}) should be {}, got {}", c.what, print::hex(c.bytes), c.valid, got);
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> check_close_code() {
+    for (const auto& c : cases::kCloseCode) {
+        bool got = is_valid_close_code(c.code);
+        if (got != c.valid)
+            return fmt::format("{}: is_valid_close_code({}) should be {}, got {}", c.what, c.code, c.valid, got);
+    }
+    return std::nullopt;
+}
+
+const std::vector<Exercise>& exercises() {
+    static const std::vector<Exercise> all = {
+        {"1", "where an HTTP head ends", "1-head-length.cpp", "lesson2-handshake",
+         "look for the four bytes \"\\r\\n\\r\\n\" (std::string_view::find); the length counts them", check_head_length},
+        {"2", "a token in a header's list", "2-token-list.cpp", "lesson2-handshake",
+         "take the items between commas one by one, trim each, compare with http::iequals", check_token_list},
+        {"3", "the accept key", "3-accept-key.cpp", "lesson3-accept-key",
+         "the trimmed key as text, then kGuid after it; sha1() of that; base64_encode() of the digest",
+         check_accept_key},
+        {"4a", "the payload length", "4a-payload-length.cpp", "lesson4-framing",
+         "header[1] & 0x7F first; for 126 read 2 bytes, for 127 read 8: length = (length << 8) | byte", check_payload_length},
+        {"4b", "unmasking", "4b-unmask.cpp", "lesson4-framing",
+         "data[i] ^= key[(phase + i) % 4]; the next piece starts at (phase + length) % 4", check_unmask},
+        {"5a", "the UTF-8 check", "5a-utf8.cpp", "lesson5-chat",
+         "read a lead byte, decide how many continuation bytes follow and their range, check them", check_utf8},
+        {"5b", "the close-code check", "5b-close-code.cpp", "lesson5-chat",
+         "write the ranges of RFC 6455 §7.4 as comparisons: 1000-1003, 1007-1014, 3000-4999", check_close_code},
+    };
+    return all;
+}
+
+// Runs one exercise's checks in a child process, so a crash or an endless loop is a "not yet".
+// Returns the failure (empty when done).
+std::optional<std::string> run_isolated(const Exercise& e) {
+    int fds[2];
+    if (::pipe(fds) != 0) return "could not start the check (pipe)";
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        ::close(fds[0]);
+        ::alarm(10);  // an endless loop ends here
+        auto failure = e.check();
+        std::string text = failure ? "F" + *failure : "D";
+        [[maybe_unused]] auto n = ::write(fds[1], text.data(), text.size());
+        ::_exit(0);
+    }
+    ::close(fds[1]);
+    std::string text;
+    char buffer[4096];
+    for (ssize_t n; (n = ::read(fds[0], buffer, sizeof buffer)) > 0;) text.append(buffer, static_cast<std::size_t>(n));
+    ::close(fds[0]);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    if (WIFSIGNALED(status))
+        return WTERMSIG(status) == SIGALRM ? std::string("it did not finish in 10 s (an endless loop?)")
+                                           : fmt::format("it crashed ({})", ::strsignal(WTERMSIG(status)));
+    if (text.empty()) return "it ended without an answer";
+    if (text[0] == 'D') return std::nullopt;
+    return text.substr(1);
+}
+
+// Wrapped by words to the line width, the lines after the first indented by `indent`.
+std::string wrapped(std::string_view text, std::size_t indent) {
+    std::string out, line;
+    std::size_t width = print::kLineWidth - indent;
+    while (!text.empty()) {
+        std::size_t space = text.find(' ');
+        std::string_view word = text.substr(0, space);
+        text = space == std::string_view::npos ? std::string_view{} : text.substr(space + 1);
+        if (!line.empty() && print::columns(line) + 1 + print::columns(word) > width) {
+            out += line + "\n" + std::string(indent, ' ');
+            line.clear();
+        }
+        if (!line.empty()) line += ' ';
+        line += word;
+    }
+    return out + line;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    bool strict = argc > 1 && std::string_view(argv[1]) == "--expect-all-done";
+    bool solutions = argc > 2 && std::string_view(argv[2]) == "--solutions";
+    print::set_color(print::ColorMode::auto_);
+    std::fflush(stdout);
+    fmt::print("{}\n", solutions ? "Exercises, checked against the library's own functions (SOLUTIONS=1)"
+                                 : "Exercises: your files in exercises/, checked with the library's test cases");
+    int done = 0;
+    for (const auto& e : exercises()) {
+        auto failure = run_isolated(e);
+        std::string head = fmt::format("  {:<3} {:<27} exercises/{:<22}", e.id, e.title, e.file);
+        if (!failure) {
+            ++done;
+            fmt::print("{} {}\n", head, print::paint("✓ done", print::Style::green));
+            continue;
+        }
+        fmt::print("{} {}\n", head, print::paint("✗ not yet", print::Style::red));
+        fmt::print("      first failing check: {}\n", wrapped(*failure, 27));
+        fmt::print("      hint: {}\n", wrapped(e.hint, 12));
+    }
+    auto total = static_cast<int>(exercises().size());
+    fmt::print("{} of {} done.", done, total);
+    if (!solutions)
+        fmt::print(" Each lesson runs on your code too, e.g. build/bin/student/{} --demo", exercises().front().lesson);
+    fmt::print("\n");
+    std::fflush(stdout);
+    return strict && done != total ? 1 : 0;
+}

@@ -1,0 +1,115 @@
+// The cases each exercise is checked against. The library's unit tests run the same tables
+// (tests/unit/test_exercise_cases.cpp), so "done" means what the library itself is held to.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ws::cases {
+
+using namespace std::string_view_literals;
+
+struct HeadLength {
+    std::string_view bytes;
+    std::size_t expected;
+    std::string_view what;
+};
+inline const std::vector<HeadLength> kHeadLength = {
+    {"GET / HTTP/1.1\r\nHost: x\r\n\r\n", 27, "a whole head"},
+    {"GET / HTTP/1.1\r\nHost: x\r\n\r\n\x81\x05hello", 27, "a head with a frame behind it"},
+    {"GET / HTTP/1.1\r\nHost: x\r\n", 0, "the empty line has not arrived"},
+    {"GET / HTTP/1.1\r\nHost: x\r\n\r", 0, "cut inside the empty line"},
+    {"", 0, "nothing yet"},
+    {"\r\n\r\n", 4, "nothing but the empty line"},
+    {"GET / HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n", 18, "two heads: only the first counts"},
+    {"GET / HTTP/1.1\n\n", 0, "bare LF lines do not end a head"},
+};
+
+struct TokenList {
+    std::string_view list, token;
+    bool expected;
+    std::string_view what;
+};
+inline const std::vector<TokenList> kTokenList = {
+    {"Upgrade", "Upgrade", true, "the token alone"},
+    {"keep-alive, Upgrade", "Upgrade", true, "Firefox's Connection header"},
+    {"keep-alive,upgrade", "Upgrade", true, "any case, no space"},
+    {"  Upgrade\t,keep-alive", "Upgrade", true, "spaces and tabs around an item"},
+    {"websocket", "WebSocket", true, "case-insensitive both ways"},
+    {"keep-alive", "Upgrade", false, "not in the list"},
+    {"Upgrade2", "Upgrade", false, "a longer token is another token"},
+    {"Up grade", "Upgrade", false, "a space inside is not trimmed away"},
+    {"", "Upgrade", false, "an empty list"},
+    {"a,,Upgrade", "Upgrade", true, "an empty item before it"},
+};
+
+struct AcceptKey {
+    std::string_view key, accept;
+    std::string_view what;
+};
+inline const std::vector<AcceptKey> kAcceptKey = {
+    {"dGhlIHNhbXBsZSBub25jZQ==", "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", "RFC 6455 §1.3's example"},
+    {"x3JJHMbDL1EzLkh9GBhXDw==", "HSmrc0sMlYUkAGmm5OPpG2HaGWk=", "the pair on Wikipedia and MDN"},
+    {" dGhlIHNhbXBsZSBub25jZQ== ", "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", "spaces around the key do not count"},
+};
+
+struct PayloadLength {
+    std::vector<std::uint8_t> header;
+    std::uint64_t expected;
+    std::string_view what;
+};
+inline const std::vector<PayloadLength> kPayloadLength = {
+    {{0x81, 0x05}, 5, "the 7-bit form"},
+    {{0x81, 0x85}, 5, "the 7-bit form with the mask bit set"},
+    {{0x81, 0x00}, 0, "an empty payload"},
+    {{0x82, 0x7d}, 125, "the largest 7-bit length"},
+    {{0x82, 0x7e, 0x00, 0x7e}, 126, "the 16-bit form"},
+    {{0x82, 0x7e, 0x01, 0x00}, 256, "the 16-bit form, big-endian"},
+    {{0x82, 0xfe, 0xff, 0xff}, 65535, "the largest 16-bit length, masked"},
+    {{0x82, 0x7f, 0, 0, 0, 0, 0, 1, 0, 0}, 65536, "the 64-bit form"},
+    {{0x82, 0x7f, 0, 0, 0, 1, 0, 0, 0, 0}, 1ull << 32, "the 64-bit form above 4 GiB"},
+    {{0x82, 0xff, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, 0x7fffffffffffffffull, "the largest 64-bit length"},
+};
+
+struct Utf8 {
+    std::string_view bytes;
+    bool valid;
+    std::string_view what;
+};
+inline const std::vector<Utf8> kUtf8 = {
+    {"", true, "empty text"},
+    {"Hello", true, "ASCII"},
+    {"\xce\xba\xe1\xbd\xb9\xcf\x83\xce\xbc\xce\xb5", true, "κόσμε (Greek)"},
+    {"\xf0\x9f\x91\x8b", true, "👋 (four bytes)"},
+    {"\xef\xbf\xbf", true, "U+FFFF"},
+    {"\xf4\x8f\xbf\xbf", true, "U+10FFFF, the last code point"},
+    {"\xc0\xaf", false, "an overlong '/' (C0 AF)"},
+    {"\xe0\x80\xaf", false, "an overlong '/' in three bytes"},
+    {"\xed\xa0\x80", false, "a surrogate (U+D800)"},
+    {"\xf4\x90\x80\x80", false, "above U+10FFFF"},
+    {"\xf5\x80\x80\x80", false, "F5 is never a lead byte"},
+    {"\x80", false, "a continuation byte alone"},
+    {"ok\xc3", false, "a character cut short at the end"},
+    {"\xce\xba\xe1\xbd", false, "κ then a character cut short"},
+    {"\xc3\x28", false, "a lead byte followed by ASCII"},
+    {"\xff", false, "FF is never UTF-8"},
+};
+
+struct CloseCode {
+    std::uint16_t code;
+    bool valid;
+    std::string_view what;
+};
+inline const std::vector<CloseCode> kCloseCode = {
+    {1000, true, "normal closure"},     {1001, true, "going away"},       {1002, true, "protocol error"},
+    {1003, true, "unsupported data"},   {1004, false, "reserved"},        {1005, false, "never sent: no status"},
+    {1006, false, "never sent: abnormal closure"}, {1007, true, "invalid payload"}, {1011, true, "internal error"},
+    {1012, true, "service restart (IANA)"}, {1014, true, "bad gateway (IANA)"}, {1015, false, "never sent: TLS failure"},
+    {1016, false, "unassigned"},        {999, false, "below 1000"},       {0, false, "zero"},
+    {2999, false, "unassigned"},        {3000, true, "for libraries"},    {4999, true, "for applications"},
+    {5000, false, "above 4999"},
+};
+
+}  // namespace ws::cases

@@ -1,0 +1,40 @@
+// The library against the exercises' cases (tests/cases/exercise_cases.hpp): the same cases
+// `make exercises` holds a student's functions to.
+#include <gtest/gtest.h>
+
+#include "../cases/exercise_cases.hpp"
+#include "proto/frame.hpp"
+#include "proto/handshake.hpp"
+#include "proto/http.hpp"
+#include "proto/utf8.hpp"
+
+using namespace ws;
+
+TEST(ExerciseCases, HeadLength) {
+    for (const auto& c : cases::kHeadLength) EXPECT_EQ(http::head_length(c.bytes), c.expected) << c.what;
+}
+
+TEST(ExerciseCases, TokenList) {
+    // RFC 9110 §5.6.1: a list of tokens, separated by commas, with optional white space.
+    for (const auto& c : cases::kTokenList) EXPECT_EQ(http::list_contains(c.list, c.token), c.expected) << c.what;
+}
+
+TEST(ExerciseCases, AcceptKey) {
+    // RFC 6455 §4.2.2 item 5.4.
+    for (const auto& c : cases::kAcceptKey) EXPECT_EQ(handshake::accept_key(c.key), c.accept) << c.what;
+}
+
+TEST(ExerciseCases, PayloadLength) {
+    // RFC 6455 §5.2: 7 bits, or 126 + 16 bits, or 127 + 64 bits, in network byte order.
+    for (const auto& c : cases::kPayloadLength) EXPECT_EQ(read_payload_length(c.header), c.expected) << c.what;
+}
+
+TEST(ExerciseCases, Utf8) {
+    // RFC 3629 §4, as RFC 6455 §8.1 asks of text.
+    for (const auto& c : cases::kUtf8) EXPECT_EQ(is_valid_utf8(c.bytes), c.valid) << c.what;
+}
+
+TEST(ExerciseCases, CloseCode) {
+    // RFC 6455 §7.4.
+    for (const auto& c : cases::kCloseCode) EXPECT_EQ(is_valid_close_code(c.code), c.valid) << c.what << " " << c.code;
+}
