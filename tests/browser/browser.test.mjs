@@ -55,6 +55,25 @@ before(async () => {
 
 after(async () => { await browser?.close(); });
 
+// Lesson 1's README: a WebSocket that gets no answer stays in CONNECTING until the lesson hangs
+// up, then fires error and close with 1006.
+test('lesson 1: no answer means CONNECTING, then error and close 1006', async () => {
+  const lesson = await startLesson('lesson1-raw-tcp', '--hang-up-after', '2');
+  const page = await browser.newPage();
+  const wsUrl = lesson.url.replace('http:', 'ws:');
+  const result = await page.evaluate((url) => new Promise((resolve) => {
+    const events = [];
+    const socket = new WebSocket(url);
+    setTimeout(() => events.push(`state ${socket.readyState} after 1 s`), 1000);
+    socket.onerror = () => events.push('error');
+    socket.onclose = (e) => { events.push(`close ${e.code}`); resolve(events); };
+  }), wsUrl);
+  assert.deepEqual(result, ['state 0 after 1 s', 'error', 'close 1006']);
+  await waitForOutput(lesson, /GET \/ HTTP\/1\.1/);
+  await page.close();
+  assert.equal(await stopLesson(lesson), 0);
+});
+
 test('lesson 2: the browser fires onopen after the 101', async () => {
   const lesson = await startLesson('lesson2-handshake');
   const page = await browser.newPage();
