@@ -1,6 +1,7 @@
 # A thin layer over CMake: the commands a class types.
 #   make        build every lesson into build/bin/
-#   make tour   build, then run every lesson's --demo in order
+#   make tour   build, then run class 1's walkthrough: lessons 1-5, each --demo in order
+#   make tour-2 the same for class 2: lessons 6-10
 #   make test   build and run all tests (unit, end-to-end, browser)
 #   make asan   the tests again under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make fuzz   run each libFuzzer target briefly (clang)
@@ -12,7 +13,7 @@ BUILD ?= build
 # CI passes CMAKE_ARGS=-DWS_WERROR=ON: warnings are errors there, not on a student's compiler.
 CMAKE_ARGS ?=
 
-.PHONY: all deps tour test asan fuzz bench chat exercises clean
+.PHONY: all deps tour tour-2 test asan fuzz bench chat exercises clean
 
 all: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_ARGS) >/dev/null
@@ -23,6 +24,9 @@ deps:
 
 tour: all
 	@scripts/tour.sh $(BUILD)/bin
+
+tour-2: all
+	@scripts/tour.sh $(BUILD)/bin 2
 
 test:
 	@scripts/install-deps.sh --browser

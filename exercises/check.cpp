@@ -131,6 +131,19 @@ std::optional<std::string> check_close_code() {
     return std::nullopt;
 }
 
+std::optional<std::string> check_frame_header() {
+    for (const auto& c : cases::kFrameHeader) {
+        std::uint8_t out[kMaxHeader + 2] = {};
+        std::size_t n = write_header(out, c.fin, c.opcode, c.length, c.mask ? &*c.mask : nullptr);
+        if (n > kMaxHeader) return fmt::format("{}: returned {}, but no header is longer than 14 bytes", c.what, n);
+        std::span<const std::uint8_t> got(out, n);
+        if (!std::equal(got.begin(), got.end(), c.expected.begin(), c.expected.end()))
+            return fmt::format("{}: should be {}, got {}", c.what, print::hex(c.expected),
+                               n == 0 ? std::string("nothing (returned 0)") : print::hex(got));
+    }
+    return std::nullopt;
+}
+
 const std::vector<Exercise>& exercises() {
     static const std::vector<Exercise> all = {
         {"1", "where an HTTP head ends", "1-head-length.cpp", "lesson2-handshake",
@@ -148,6 +161,9 @@ const std::vector<Exercise>& exercises() {
          "read a lead byte, decide how many continuation bytes follow and their range, check them", check_utf8},
         {"5b", "the close-code check", "5b-close-code.cpp", "lesson5-chat",
          "write the ranges of RFC 6455 §7.4 as comparisons: 1000-1003, 1007-1014, 3000-4999", check_close_code},
+        {"6", "the header a client writes", "6-frame-header.cpp", "lesson6-client",
+         "out[0] = fin bit | opcode; out[1] = mask bit | 7-bit length (or 126/127, then the bytes, top first); then "
+         "the key", check_frame_header},
     };
     return all;
 }

@@ -1,17 +1,33 @@
 #!/usr/bin/env bash
-# `make tour`: every lesson's --demo in order, the whole walkthrough in one terminal.
+# `make tour`: class 1's walkthrough, every --demo of lessons 1-5 in order, in one terminal.
+# `make tour-2`: class 2's, lessons 6-10 (scripts/tour.sh BIN 2).
 set -euo pipefail
 bin="${1:-build/bin}"
+class="${2:-1}"
 seed=2026  # the same bytes on every screen in the room
 run() {
     echo
     echo "════════ $* ════════"
     "$bin/$@"
 }
-run lesson1-raw-tcp --demo --seed $seed
-run lesson2-handshake --demo --seed $seed
-run lesson3-accept-key --demo --seed $seed
-run lesson4-framing --demo
-run lesson5-chat --demo -v --seed $seed
-echo
-echo "That was the whole tour. Each lesson's README (lessons/*/README.md) says how to run it live."
+case "$class" in
+1)
+    run lesson1-raw-tcp --demo --seed $seed
+    run lesson2-handshake --demo --seed $seed
+    run lesson3-accept-key --demo --seed $seed
+    run lesson4-framing --demo
+    run lesson5-chat --demo -v --seed $seed
+    echo
+    echo "That was class 1's tour; make tour-2 runs class 2's. Each lesson's README (lessons/*/README.md)"
+    echo "says how to run it live."
+    ;;
+2)
+    run lesson6-client --demo --seed $seed
+    echo
+    echo "That was class 2's tour. Each lesson's README (lessons/*/README.md) says how to run it live."
+    ;;
+*)
+    echo "usage: scripts/tour.sh BIN [1|2]" >&2
+    exit 2
+    ;;
+esac

@@ -20,22 +20,10 @@ using namespace ws;
 
 namespace {
 
-// "81 05 48 65", "0x81 0x05", "810548": any spacing, optional 0x prefixes.
 std::string parse_hex(const std::vector<std::string>& words) {
-    std::string digits;
-    for (std::string w : words) {
-        for (std::size_t at; (at = w.find("0x")) != std::string::npos || (at = w.find("0X")) != std::string::npos;)
-            w.erase(at, 2);
-        for (char c : w) {
-            if (std::isxdigit(static_cast<unsigned char>(c))) digits += c;
-            else if (c != ' ' && c != ',' && c != ':' && c != '\n' && c != '\t')
-                throw std::runtime_error(fmt::format("'{}' is not a hex digit; write bytes like: 81 05 48 65 6c 6c 6f", c));
-        }
-    }
-    if (digits.size() % 2) throw std::runtime_error("an odd number of hex digits: every byte takes two");
-    std::string bytes;
-    for (std::size_t i = 0; i < digits.size(); i += 2) bytes += static_cast<char>(std::stoi(digits.substr(i, 2), nullptr, 16));
-    return bytes;
+    std::string joined;
+    for (const auto& w : words) joined += w + " ";
+    return print::parse_hex(joined);
 }
 
 struct RfcExample {

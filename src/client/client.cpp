@@ -37,11 +37,15 @@ Client::Client(const std::string& host, std::uint16_t port, std::string_view pat
              ClientOptions{.connect_timeout = timeout, .handshake_timeout = timeout, .limits = {}, .response_limits = {},
                            .protocols = {}, .extensions = {}, .origin = {}, .headers = {}}) {}
 
+Client::Client(const Url& url, Random& random, const ClientOptions& options)
+    : Client(url.host, url.port, url.path, random, options) {
+    if (url.secure()) throw std::runtime_error("wss:// needs TLS, which lesson 7 brings; use ws:// for now");
+}
+
 Client::Client(const std::string& host, std::uint16_t port, std::string_view path, Random& random,
                const ClientOptions& o)
     : BlockingSession(net::Transport(net::connect_to(host, port, o.connect_timeout)), Role::client, o.limits, &random) {
-    handshake::ClientOffer offer{.host = host.find(':') != std::string::npos ? "[" + host + "]:" + std::to_string(port)
-                                                                             : host + ":" + std::to_string(port),
+    handshake::ClientOffer offer{.host = Url{"ws", host, port, "/"}.host_header(),
                                  .path = std::string(path),
                                  .key = handshake::client_key(random.nonce()),
                                  .protocols = o.protocols,
@@ -49,9 +53,16 @@ Client::Client(const std::string& host, std::uint16_t port, std::string_view pat
                                  .origin = o.origin,
                                  .headers = o.headers};
     request_ = handshake::client_request(offer);
+    key_ = offer.key;
     auto deadline = net::after(o.handshake_timeout);
+    auto fail = [&](HandshakeError::Stage stage, const std::string& what, const std::string& received) {
+        HandshakeError e(stage, what);
+        e.request = request_;
+        e.received = received;
+        return e;
+    };
     if (net::write_all(transport(), request_, deadline) != net::IoStatus::ok)
-        throw HandshakeError(HandshakeError::Stage::send, "could not send the handshake request");
+        throw fail(HandshakeError::Stage::send, "could not send the handshake request", "");
 
     // Read up to the empty line that ends the response head; anything after it is frames.
     http::ResponseParser parser(o.response_limits);
@@ -65,29 +76,27 @@ Client::Client(const std::string& host, std::uint16_t port, std::string_view pat
             received.append(chunk, n);
             continue;
         }
-        HandshakeError e(HandshakeError::Stage::no_response,
-                         status == net::IoStatus::timeout
-                             ? "no complete response head within " + seconds(o.handshake_timeout)
-                             : "the server closed the connection before it answered the handshake");
-        e.received = received;
-        throw e;
+        throw fail(HandshakeError::Stage::no_response,
+                   status == net::IoStatus::timeout ? "no complete response head within " + seconds(o.handshake_timeout)
+                                                    : "the server closed the connection before it answered the handshake",
+                   received);
     }
     if (r.status == http::ParseStatus::error) {
-        HandshakeError e(HandshakeError::Stage::not_http, "the answer is not an HTTP response head: " +
-                                                              std::string(http::describe(r.error)) + " (" + r.detail + ")");
-        e.received = received;
-        throw e;
+        throw fail(HandshakeError::Stage::not_http,
+                   "the answer is not an HTTP response head: " + std::string(http::describe(r.error)) + " (" +
+                       r.detail + ")",
+                   received);
     }
     response_ = received.substr(0, r.consumed);
     // RFC 6455 §4.1: the client checks the response before it uses the connection.
     result_ = handshake::check_response(r.response, offer);
     if (!result_.ok()) {
         const auto* failed = result_.first_failure();
-        HandshakeError e(HandshakeError::Stage::checks,
-                         "handshake failed: check " + std::to_string(static_cast<int>(failed->check)) + " (" +
-                             std::string(handshake::name(failed->check)) + "): " + failed->detail);
         if (r.response.status != 101) read_body(transport(), r.response, received, r.consumed);
-        e.received = received;
+        HandshakeError e = fail(HandshakeError::Stage::checks,
+                                "handshake failed: check " + std::to_string(static_cast<int>(failed->check)) + " (" +
+                                    std::string(handshake::name(failed->check)) + "): " + failed->detail,
+                                received);
         e.response = r.response;
         e.result = result_;
         throw e;

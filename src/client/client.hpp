@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "client/blocking_session.hpp"
+#include "client/url.hpp"
 #include "proto/handshake.hpp"
 #include "proto/http.hpp"
 #include "proto/random.hpp"
@@ -36,6 +37,7 @@ public:
     enum class Stage { send, no_response, not_http, checks };
     HandshakeError(Stage stage, const std::string& what) : std::runtime_error(what), stage(stage) {}
     Stage stage;
+    std::string request;                     // the bytes sent
     std::string received;                    // every byte the server sent (head, and body if any)
     std::optional<http::Response> response;  // the parsed head, if it was HTTP
     handshake::ClientResult result;          // the client's checks, when a head arrived
@@ -49,10 +51,13 @@ public:
            const ClientOptions& options);
     Client(const std::string& host, std::uint16_t port, std::string_view path, Random& random,
            std::chrono::milliseconds timeout = std::chrono::seconds(5));
+    // A ws:// URL (wss:// when lesson 7 brings TLS).
+    Client(const Url& url, Random& random, const ClientOptions& options);
 
     const std::string& request() const { return request_; }    // the bytes sent
     const std::string& response() const { return response_; }  // the response head received
     const handshake::ClientResult& checks() const { return result_; }
+    const std::string& key() const { return key_; }
 
     // One frame as asked (fin=false: a fragment to be continued), masked with a fresh key.
     void send(Opcode opcode, std::string_view payload, bool fin = true);
@@ -63,7 +68,7 @@ public:
     void send_raw(std::string_view bytes);
 
 private:
-    std::string request_, response_;
+    std::string request_, response_, key_;
     handshake::ClientResult result_;
 };
 

@@ -109,6 +109,22 @@ std::string frame_summary(const FrameHeader& h, std::string_view payload, bool i
                        h.masked ? " masked" : "", (h.rsv1 || h.rsv2 || h.rsv3) ? " RSV!" : "", h.payload_length, detail);
 }
 
+std::string frame_log(std::string_view prefix, const FrameHeader& h, std::string_view header_bytes,
+                      std::string_view payload, bool incoming, bool diagram) {
+    std::string s = fmt::format("{} {}\n", prefix, frame_summary(h, payload, incoming));
+    if (!diagram) return s;
+    s += frame_diagram(h, header_bytes);
+    // The first 64 bytes of the frame (the payload unmasked); no more of a payload that may be
+    // 16 MiB is copied.
+    std::string shown = std::string(header_bytes) +
+                        std::string(payload.substr(0, 64 - std::min<std::size_t>(64, header_bytes.size())));
+    if (h.masked) s += paint("the frame's bytes, with the payload already unmasked:\n", Style::dim);
+    s += hexdump(shown);
+    if (std::size_t total = header_bytes.size() + payload.size(); total > shown.size())
+        s += fmt::format("      … {} more bytes not shown\n", total - shown.size());
+    return s;
+}
+
 std::string unmask_steps(std::string_view masked, const std::array<std::uint8_t, 4>& key, std::size_t max) {
     std::string s;
     std::size_t n = std::min(masked.size(), max);

@@ -14,6 +14,11 @@ std::string frame_diagram(const FrameHeader&, std::string_view header_bytes);
 std::string frame_fields(const FrameHeader&);
 // One line for -v: "← text fin masked 5 B "Hello"".
 std::string frame_summary(const FrameHeader&, std::string_view payload, bool incoming);
+// What -v (a line) and -vv (the line, the diagram and the first 64 bytes) print for a frame seen
+// going by: "#3 ← text fin masked 5 B "Hello"". The payload is unmasked; for a frame still
+// arriving it is empty.
+std::string frame_log(std::string_view prefix, const FrameHeader&, std::string_view header_bytes,
+                      std::string_view payload, bool incoming, bool diagram);
 // "7f^37=48 'H'   9f^fa=65 'e' …": unmasking shown byte by byte (at most `max` bytes).
 std::string unmask_steps(std::string_view masked, const std::array<std::uint8_t, 4>& key, std::size_t max = 12);
 // "7-bit form: ≤125", "16-bit form: 126 + 2 bytes", "64-bit form: 127 + 8 bytes".

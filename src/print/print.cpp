@@ -8,7 +8,9 @@
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <cctype>
 #include <cstdio>
+#include <stdexcept>
 #include <cstdlib>
 #include <deque>
 #include <iostream>
@@ -264,6 +266,25 @@ std::string show_line_endings(std::string_view text) {
     }
     if (!s.empty() && s.back() != '\n') s += "\n";
     return s;
+}
+
+std::string parse_hex(std::string_view text) {
+    std::string digits;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        char c = text[i];
+        if (c == '0' && i + 1 < text.size() && (text[i + 1] == 'x' || text[i + 1] == 'X')) {
+            ++i;
+            continue;
+        }
+        if (std::isxdigit(static_cast<unsigned char>(c))) digits += c;
+        else if (c != ' ' && c != ',' && c != ':' && c != '\n' && c != '\t')
+            throw std::runtime_error(fmt::format("'{}' is not a hex digit; write bytes like: 81 05 48 65 6c 6c 6f", c));
+    }
+    if (digits.size() % 2) throw std::runtime_error("an odd number of hex digits: every byte takes two");
+    std::string bytes;
+    for (std::size_t i = 0; i < digits.size(); i += 2)
+        bytes += static_cast<char>(std::stoi(digits.substr(i, 2), nullptr, 16));
+    return bytes;
 }
 
 std::string table(const std::vector<std::pair<std::string, std::string>>& rows, std::size_t indent) {

@@ -59,6 +59,10 @@ std::string show_line_endings(std::string_view text);
 std::string hex(std::string_view bytes);
 std::string hex(std::span<const std::uint8_t> bytes);
 
+// Bytes from hex as people write them: "81 05 48 65", "0x81 0x05", "810548", "81:05"; throws
+// std::runtime_error saying what is wrong.
+std::string parse_hex(std::string_view text);
+
 // Two aligned columns.
 std::string table(const std::vector<std::pair<std::string, std::string>>& rows, std::size_t indent = 2);
 std::string check_mark(bool ok);  // ✓ or ✗, coloured

@@ -51,6 +51,7 @@ std::string_view name(FrameError e) {
     switch (e) {
         case FrameError::none: return "none";
         case FrameError::reserved_bits: return "reserved_bits";
+        case FrameError::compressed_bit_misplaced: return "compressed_bit_misplaced";
         case FrameError::reserved_opcode: return "reserved_opcode";
         case FrameError::unmasked_client_frame: return "unmasked_client_frame";
         case FrameError::masked_server_frame: return "masked_server_frame";
@@ -73,6 +74,7 @@ std::string_view describe(FrameError e) {
     switch (e) {
         case FrameError::none: return "no error";
         case FrameError::reserved_bits: return "RSV bit set, but no extension was negotiated";
+        case FrameError::compressed_bit_misplaced: return "RSV1 (compressed) on a control frame or a continuation";
         case FrameError::reserved_opcode: return "reserved opcode";
         case FrameError::unmasked_client_frame: return "client frame is not masked";
         case FrameError::masked_server_frame: return "server frame is masked";
@@ -133,31 +135,6 @@ HeaderParse parse_header(std::span<const std::uint8_t> bytes) {
     if (h.masked) std::memcpy(h.mask.data(), bytes.data() + 2 + extended, 4);
     r.status = HeaderParse::Status::ok;
     return r;
-}
-
-std::size_t write_header(std::uint8_t* out, bool fin, std::uint8_t opcode, std::uint64_t length,
-                         const std::array<std::uint8_t, 4>* mask) {
-    out[0] = static_cast<std::uint8_t>((fin ? 0x80 : 0) | (opcode & 0x0F));
-    std::uint8_t mask_bit = mask ? 0x80 : 0;
-    std::size_t n;
-    if (length <= 125) {
-        out[1] = static_cast<std::uint8_t>(mask_bit | length);
-        n = 2;
-    } else if (length <= 0xFFFF) {
-        out[1] = mask_bit | 126;
-        out[2] = static_cast<std::uint8_t>(length >> 8);
-        out[3] = static_cast<std::uint8_t>(length);
-        n = 4;
-    } else {
-        out[1] = mask_bit | 127;
-        for (int i = 0; i < 8; ++i) out[2 + i] = static_cast<std::uint8_t>(length >> (56 - 8 * i));
-        n = 10;
-    }
-    if (mask) {
-        std::memcpy(out + n, mask->data(), 4);
-        n += 4;
-    }
-    return n;
 }
 
 std::string build_frame(const FrameSpec& spec, std::string_view payload) {

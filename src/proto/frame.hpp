@@ -60,6 +60,7 @@ bool is_valid_close_code(std::uint16_t code);
 enum class FrameError : std::uint8_t {
     none,
     reserved_bits,            // §5.2: RSV1-3 set, but no extension defines them
+    compressed_bit_misplaced, // RFC 7692 §6: RSV1 only on a data message's first frame
     reserved_opcode,          // §5.2: opcodes 3-7 and B-F
     unmasked_client_frame,    // §5.1: a server must refuse a frame that is not masked
     masked_server_frame,      // §5.1: a client must refuse a masked frame

@@ -21,8 +21,11 @@ Event Receiver::fail(FrameError error) {
 }
 
 FrameError Receiver::check_rules(const FrameHeader& h) const {
-    // RFC 6455 §5.2: RSV1-3 MUST be 0 unless an extension defines them; none is negotiated here.
-    if (h.rsv1 || h.rsv2 || h.rsv3) return FrameError::reserved_bits;
+    // RFC 6455 §5.2: RSV1-3 MUST be 0 unless an extension defines them. permessage-deflate
+    // defines RSV1, for the first frame of a data message only (RFC 7692 §6).
+    if (h.rsv2 || h.rsv3 || (h.rsv1 && !rsv1_allowed)) return FrameError::reserved_bits;
+    if (h.rsv1 && (is_control(h.opcode) || h.opcode == static_cast<std::uint8_t>(Opcode::continuation)))
+        return is_known_opcode(h.opcode) ? FrameError::compressed_bit_misplaced : FrameError::reserved_opcode;
     // §5.2: "If an unknown opcode is received, the receiving endpoint MUST _Fail_".
     if (!is_known_opcode(h.opcode)) return FrameError::reserved_opcode;
     // §5.1: a client masks every frame it sends; a server masks none.
@@ -72,10 +75,12 @@ Event Receiver::control_frame(const FrameHeader& h, std::string_view payload) {
 Event Receiver::finish_message() {
     message_open_ = false;
     delivered_ = true;
-    if (message_type_ == Opcode::text && !utf8_.complete()) return fail(FrameError::text_cut_short);
+    if (message_type_ == Opcode::text && !message_compressed_ && !utf8_.complete())
+        return fail(FrameError::text_cut_short);
     Event e;
     e.kind = Event::Kind::message;
     e.type = message_type_;
+    e.compressed = message_compressed_;
     e.payload = buffer();
     return e;
 }
@@ -85,10 +90,11 @@ std::string& Receiver::buffer() {
     return *message_;
 }
 
-void Receiver::open_message(std::uint8_t opcode) {
+void Receiver::open_message(const FrameHeader& h) {
     if (message_open_) return;
     message_open_ = true;
-    message_type_ = static_cast<Opcode>(opcode);
+    message_type_ = static_cast<Opcode>(h.opcode);
+    message_compressed_ = h.rsv1;
     utf8_.reset();
 }
 
@@ -130,7 +136,7 @@ Event Receiver::next(std::span<std::uint8_t> bytes, std::size_t& consumed) {
                 if (!message_open_ && h.fin) {
                     // The common case: a whole message in one frame, handed out without a copy.
                     auto type = static_cast<Opcode>(h.opcode);
-                    if (type == Opcode::text && !is_valid_utf8(payload)) {
+                    if (type == Opcode::text && !h.rsv1 && !is_valid_utf8(payload)) {
                         // The same rule whatever the read sizes: a character cut off at the end is
                         // "cut short", as it is when the frame arrives in pieces.
                         Utf8Validator check;
@@ -140,11 +146,13 @@ Event Receiver::next(std::span<std::uint8_t> bytes, std::size_t& consumed) {
                     e.kind = Event::Kind::message;
                     e.type = type;
                     e.payload = payload;
+                    e.compressed = h.rsv1;
                     return e;
                 }
-                open_message(h.opcode);
+                open_message(h);
                 buffer().append(payload);
-                if (message_type_ == Opcode::text && !utf8_.feed(payload)) return fail(FrameError::text_not_utf8);
+                if (message_type_ == Opcode::text && !message_compressed_ && !utf8_.feed(payload))
+                    return fail(FrameError::text_not_utf8);
                 if (h.fin) return finish_message();
                 continue;
             }
@@ -159,7 +167,7 @@ Event Receiver::next(std::span<std::uint8_t> bytes, std::size_t& consumed) {
             frame_mask_ = h.mask;
             frame_remaining_ = h.payload_length;
             mask_phase_ = 0;
-            open_message(h.opcode);
+            open_message(h);
             // Reserve for the frame, but at most 1 MiB ahead: a header alone must not make us
             // commit memory for 16 MiB that may never arrive. Beyond that the buffer grows as
             // bytes come in.
@@ -178,7 +186,8 @@ Event Receiver::next(std::span<std::uint8_t> bytes, std::size_t& consumed) {
         consumed += n;
         frame_remaining_ -= n;
         // Text is checked as it streams: an invalid byte fails the connection now, not at the end.
-        if (message_type_ == Opcode::text && !utf8_.feed(piece)) return fail(FrameError::text_not_utf8);
+        if (message_type_ == Opcode::text && !message_compressed_ && !utf8_.feed(piece))
+            return fail(FrameError::text_not_utf8);
         if (frame_remaining_ > 0) return {};
         in_frame_ = false;
         if (frame_fin_) return finish_message();

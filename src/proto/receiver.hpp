@@ -32,6 +32,7 @@ struct Event {
     std::uint16_t code = 0;       // close: the peer's code (1005 when it sent none); fail: ours to send
     std::string_view payload;     // message, ping, pong: the payload; close: the reason. Valid until the next call
     std::string_view reason;      // close: the peer's reason; fail: describe(error)
+    bool compressed = false;      // message: RSV1 was set (permessage-deflate: the payload is deflated)
 };
 
 // Told about every frame as its header is read: the lessons' -v/-vv output. The payload is the
@@ -56,11 +57,16 @@ public:
 
     // Frames are shown to this observer as they arrive (null: nobody is watching; fastest).
     FrameObserver* observer = nullptr;
+    // An extension that uses RSV1 was agreed (permessage-deflate, RFC 7692): RSV1 may then mark
+    // a message's first frame, and such a message is handed out as it came (deflated), its
+    // UTF-8 left to be checked after inflating.
+    bool rsv1_allowed = false;
 
     const ReceiverLimits& limits() const { return limits_; }
     Role role() const { return role_; }
     bool failed() const { return failed_ != FrameError::none; }
     bool message_in_progress() const { return message_open_; }
+    bool frame_in_progress() const { return in_frame_; }
 
     // Gives back the reassembly buffer when no message is in progress (for idle connections).
     void release_memory();
@@ -72,7 +78,7 @@ private:
     FrameError check_rules(const FrameHeader&) const;
     Event control_frame(const FrameHeader&, std::string_view payload);
     Event finish_message();
-    void open_message(std::uint8_t opcode);
+    void open_message(const FrameHeader&);
 
     ReceiverLimits limits_;
     Role role_;
@@ -90,6 +96,7 @@ private:
     bool message_open_ = false;
     bool delivered_ = false;  // message_ was handed out last call and may be cleared now
     Opcode message_type_ = Opcode::text;
+    bool message_compressed_ = false;
     Utf8Validator utf8_;
     // Only while a message spans frames or arrives in pieces: an idle connection holds no buffer
     // (and not even an empty string's worth of memory).

@@ -16,7 +16,8 @@ namespace ws::server {
 
 // Non-blocking: the accepted sockets are too, and every blocking read and write waits with a
 // deadline (net/transport.hpp).
-ThreadedServer::ThreadedServer(const std::string& host, std::uint16_t port) : listener_(host, port, true) {}
+ThreadedServer::ThreadedServer(const std::string& host, std::uint16_t port, std::size_t max_sessions)
+    : listener_(host, port, true), max_sessions_(max_sessions) {}
 
 void ThreadedServer::run(const Session& session, int max_connections) {
     // Each session's thread, and a flag it sets when done. Finished threads are joined (not
@@ -56,7 +57,7 @@ void ThreadedServer::run(const Session& session, int max_connections) {
         // A thread per client is a lesson's shortcut, so it gets a cap: past it a client is
         // told to come back later instead of the server running out of threads.
         reap();
-        if (running.size() >= kMaxSessions) {
+        if (running.size() >= max_sessions_) {
             std::string_view busy = "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
             net::Transport t(std::move(fd));
             net::write_all(t, busy, net::after(std::chrono::milliseconds(100)));

@@ -19,7 +19,9 @@ namespace ws::server {
 
 class ThreadedServer {
 public:
-    ThreadedServer(const std::string& host, std::uint16_t port);
+    // At most `max_sessions` threads at once; past it a client gets 503 (a thread per client is a
+    // lesson's shortcut, and shortcuts get a cap).
+    ThreadedServer(const std::string& host, std::uint16_t port, std::size_t max_sessions = kMaxSessions);
     net::Endpoint local() const { return listener_.local(); }
 
     using Session = std::function<void(net::Transport, net::Endpoint peer, int connection_number)>;
@@ -42,6 +44,7 @@ private:
     void session_ended();
 
     net::Listener listener_;
+    std::size_t max_sessions_;
     std::atomic<bool> stopping_{false};
     std::mutex ended_mutex_;
     std::condition_variable ended_changed_;

@@ -66,19 +66,8 @@ void Server::log_line(const Connection& c, std::string_view text) const {
 
 void Server::log_frame(const Connection& c, const FrameHeader& h, std::string_view header_bytes,
                        std::string_view payload, bool incoming) const {
-    std::string s = fmt::format("#{} {}\n", c.id(), print::frame_summary(h, payload, incoming));
-    if (options_.log_frames == FrameLog::diagram) {
-        s += print::frame_diagram(h, header_bytes);
-        // The first 64 bytes of the frame (the payload unmasked); copy no more of a payload
-        // that may be 16 MiB.
-        std::string shown = std::string(header_bytes) +
-                            std::string(payload.substr(0, 64 - std::min<std::size_t>(64, header_bytes.size())));
-        if (h.masked) s += print::paint("the frame's bytes, with the payload already unmasked:\n", print::Style::dim);
-        s += print::hexdump(shown);
-        if (std::size_t total = header_bytes.size() + payload.size(); total > shown.size())
-            s += fmt::format("      … {} more bytes not shown\n", total - shown.size());
-    }
-    print::out(s);
+    print::out(print::frame_log(fmt::format("#{}", c.id()), h, header_bytes, payload, incoming,
+                                options_.log_frames == FrameLog::diagram));
 }
 
 void Server::run() {

@@ -14,7 +14,7 @@ let browser;
 
 // Starts a lesson with --port 0 and resolves with its URL once it prints `listening on ...`.
 async function startLesson(name, ...args) {
-  const port = args.includes('--port') ? [] : ['--port', '0'];
+  const port = args.includes('--port') || args.includes('--listen') ? [] : ['--port', '0'];
   const proc = spawn(path.join(BIN, name), [...args, ...port, '--color', 'never'], { stdio: ['ignore', 'pipe', 'inherit'] });
   let output = '';
   const url = await new Promise((resolve, reject) => {
@@ -153,6 +153,29 @@ test('lesson 4: the framing page shows the frames Chromium really sent', async (
   assert.doesNotMatch(text, /differs/);
   await page.close();
   assert.equal(await stopLesson(lesson), 0);
+});
+
+test('lesson 6: the relay between Chromium and lesson 5 shows every frame both ways', async () => {
+  const chat = await startLesson('lesson5-chat');
+  const upstream = chat.url.replace('http:', 'ws:') + 'ws';
+  const relay = await startLesson('lesson6-client', 'relay', '--listen', '0', upstream, '-v');
+  const alice = await browser.newPage();
+  const bob = await browser.newPage();
+  await alice.goto(`${relay.url}?name=alice`);  // the page too comes through the relay
+  await alice.locator('#content .login').first().waitFor({ timeout: 10000 });
+  await bob.goto(`${relay.url}?name=bob`);
+  await alice.getByText('system: bob joined the chat').waitFor({ timeout: 10000 });
+  await alice.fill('#ipt', 'through the relay');
+  await alice.press('#ipt', 'Enter');
+  await bob.getByText('alice: through the relay').waitFor({ timeout: 10000 });
+  await waitForOutput(relay, /→ text\s+fin masked \d+ B "\{\\?"type\\?":\\?"CHAT/);
+  await waitForOutput(relay, /← text\s+fin \d+ B "\{\\?"type\\?":\\?"CHAT/);
+  assert.match(relay.output(), /#\d+ from [\d.:]+: GET \/\?name=alice → 200 OK  \(plain HTTP/);
+  assert.doesNotMatch(relay.output(), /broke a rule/);
+  await alice.close();
+  await bob.close();
+  assert.equal(await stopLesson(relay), 0);
+  assert.equal(await stopLesson(chat), 0);
 });
 
 test('lesson 5: two tabs chat and each sees the other', async () => {

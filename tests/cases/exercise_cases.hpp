@@ -2,7 +2,9 @@
 // (tests/unit/test_exercise_cases.cpp), so "done" means what the library itself is held to.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -71,6 +73,31 @@ inline const std::vector<PayloadLength> kPayloadLength = {
     {{0x82, 0x7f, 0, 0, 0, 0, 0, 1, 0, 0}, 65536, "the 64-bit form"},
     {{0x82, 0x7f, 0, 0, 0, 1, 0, 0, 0, 0}, 1ull << 32, "the 64-bit form above 4 GiB"},
     {{0x82, 0xff, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, 0x7fffffffffffffffull, "the largest 64-bit length"},
+};
+
+struct FrameHeaderCase {
+    bool fin;
+    std::uint8_t opcode;
+    std::uint64_t length;
+    std::optional<std::array<std::uint8_t, 4>> mask;
+    std::vector<std::uint8_t> expected;
+    std::string_view what;
+};
+inline const std::vector<FrameHeaderCase> kFrameHeader = {
+    {true, 0x1, 5, std::nullopt, {0x81, 0x05}, "a server's \"Hello\" (RFC 6455 §5.7)"},
+    {true, 0x1, 5, std::array<std::uint8_t, 4>{0x37, 0xfa, 0x21, 0x3d}, {0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d},
+     "a client's masked \"Hello\" (RFC 6455 §5.7)"},
+    {false, 0x1, 3, std::nullopt, {0x01, 0x03}, "a first fragment: FIN clear"},
+    {true, 0x0, 2, std::nullopt, {0x80, 0x02}, "the last fragment: a continuation"},
+    {true, 0x9, 0, std::array<std::uint8_t, 4>{1, 2, 3, 4}, {0x89, 0x80, 1, 2, 3, 4}, "an empty masked ping"},
+    {true, 0x2, 125, std::nullopt, {0x82, 0x7d}, "125: the largest 7-bit length"},
+    {true, 0x2, 126, std::nullopt, {0x82, 0x7e, 0x00, 0x7e}, "126: the 16-bit form"},
+    {true, 0x2, 256, std::nullopt, {0x82, 0x7e, 0x01, 0x00}, "256 in the 16-bit form, big-endian (RFC 6455 §5.7)"},
+    {true, 0x2, 65535, std::array<std::uint8_t, 4>{0xa, 0xb, 0xc, 0xd}, {0x82, 0xfe, 0xff, 0xff, 0xa, 0xb, 0xc, 0xd},
+     "65535, masked: the largest 16-bit length"},
+    {false, 0x1, 65536, std::nullopt, {0x01, 0x7f, 0, 0, 0, 0, 0, 1, 0, 0}, "65536: the 64-bit form"},
+    {true, 0x2, 1ull << 32, std::array<std::uint8_t, 4>{9, 8, 7, 6}, {0x82, 0xff, 0, 0, 0, 1, 0, 0, 0, 0, 9, 8, 7, 6},
+     "4 GiB, masked: 14 bytes, the longest header"},
 };
 
 struct Utf8 {

@@ -23,12 +23,13 @@ BIN = os.environ.get("WS_BIN", os.path.join(os.path.dirname(__file__), "..", "..
 class Lesson:
     """A lesson binary running in the background."""
 
-    def __init__(self, name, *args, timeout=10, max_files=None):
+    def __init__(self, name, *args, timeout=10, max_files=None, port_option=True):
         def limit_files():
             if max_files:
                 import resource
                 resource.setrlimit(resource.RLIMIT_NOFILE, (max_files, max_files))
-        self.proc = subprocess.Popen([os.path.join(BIN, name), *args, "--port", "0", "--color", "never"],
+        port = ["--port", "0"] if port_option else []
+        self.proc = subprocess.Popen([os.path.join(BIN, name), *args, *port, "--color", "never"],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=limit_files)
         self.output = b""
         line = self.read_line(timeout)
@@ -61,10 +62,10 @@ class Lesson:
                 return seen.decode("utf-8", "replace")
             left = deadline - time.monotonic()
             if left <= 0 or not select.select([self.proc.stdout], [], [], left)[0]:
-                raise AssertionError(f"{pattern!r} not seen within {timeout}s; output {seen!r}")
+                raise AssertionError(f"{pattern!r} not seen within {timeout}s; the output ends …{seen[-2000:]!r}")
             chunk = os.read(self.proc.stdout.fileno(), 65536)
             if not chunk:
-                raise AssertionError(f"the program exited before {pattern!r}; output {seen!r}")
+                raise AssertionError(f"the program exited before {pattern!r}; the output ends …{seen[-2000:]!r}")
             seen += chunk
 
     def stop(self, sig=signal.SIGTERM, timeout=10):

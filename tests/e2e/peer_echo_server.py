@@ -1,6 +1,7 @@
 """A WebSocket echo server written with Python's `websockets`, a peer nobody here wrote:
 the project's own client (src/client/client.cpp) is tested against it. Prints `PORT n`."""
 import asyncio
+import sys
 
 import websockets
 
@@ -11,7 +12,9 @@ async def echo(ws, path=None):
 
 
 async def main():
-    async with websockets.serve(echo, "127.0.0.1", 0, max_size=None) as server:
+    # peer_echo_server.py [PROTOCOL...]: the subprotocols it speaks, in its order of preference.
+    protocols = sys.argv[1:] or None
+    async with websockets.serve(echo, "127.0.0.1", 0, max_size=None, subprotocols=protocols) as server:
         print(f"PORT {server.sockets[0].getsockname()[1]}", flush=True)
         await asyncio.Future()
 

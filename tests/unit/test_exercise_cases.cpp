@@ -38,3 +38,12 @@ TEST(ExerciseCases, CloseCode) {
     // RFC 6455 §7.4.
     for (const auto& c : cases::kCloseCode) EXPECT_EQ(is_valid_close_code(c.code), c.valid) << c.what << " " << c.code;
 }
+
+TEST(ExerciseCases, FrameHeader) {
+    // RFC 6455 §5.2 and §5.3: FIN, opcode, the mask bit, the shortest length form, the key.
+    for (const auto& c : cases::kFrameHeader) {
+        std::uint8_t out[kMaxHeader] = {};
+        std::size_t n = write_header(out, c.fin, c.opcode, c.length, c.mask ? &*c.mask : nullptr);
+        EXPECT_EQ(std::vector<std::uint8_t>(out, out + n), c.expected) << c.what;
+    }
+}

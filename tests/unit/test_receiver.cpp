@@ -286,3 +286,27 @@ TEST(Receiver, TheSameRuleFiresWhateverTheReadSizes) {
     }
     EXPECT_EQ(failure(client_frame(0x1, "\xe0ok")), (Failure{FrameError::text_not_utf8, 1007}));
 }
+
+TEST(Receiver, Rsv1MarksACompressedMessageOnlyWhenAnExtensionAllowsIt) {
+    // RFC 7692 §6: with permessage-deflate, RSV1 set on a message's first frame says "compressed";
+    // on a continuation or a control frame it is an error. The UTF-8 check waits for inflating.
+    std::string compressed = build_frame({.opcode = 0x1, .rsv1 = true, .masked = true, .mask = kKey}, "\xf2\x48\xcd\xc9\xc9\x07\x00");
+    EXPECT_EQ(failure(compressed), kReservedBits);  // not negotiated
+    Receiver r(Role::server);
+    r.rsv1_allowed = true;
+    std::size_t consumed = 0;
+    Event e = r.next(std::span(reinterpret_cast<std::uint8_t*>(compressed.data()), compressed.size()), consumed);
+    ASSERT_EQ(e.kind, Event::Kind::message);
+    EXPECT_TRUE(e.compressed);
+    EXPECT_EQ(e.payload, "\xf2\x48\xcd\xc9\xc9\x07\x00");
+    for (std::uint8_t op : {0x9, 0x0}) {
+        Receiver r2(Role::server);
+        r2.rsv1_allowed = true;
+        std::string wire = (op == 0 ? client_frame(0x1, "a", false) : std::string()) +
+                           build_frame({.opcode = op, .rsv1 = true, .masked = true, .mask = kKey}, "x");
+        auto got = feed(r2, wire);
+        ASSERT_FALSE(got.errors.empty());
+        EXPECT_EQ(got.errors.back(), FrameError::compressed_bit_misplaced) << int(op);
+        EXPECT_EQ(got.codes.back(), 1002);
+    }
+}

@@ -1,0 +1,67 @@
+#include "client/url.hpp"
+
+#include <charconv>
+#include <stdexcept>
+
+namespace ws {
+namespace {
+
+[[noreturn]] void bad(std::string_view text, std::string_view why) {
+    throw std::runtime_error("\"" + std::string(text) + "\" is not a WebSocket URL: " + std::string(why) +
+                             " (expected ws://HOST[:PORT]/PATH, e.g. ws://127.0.0.1:8080/ws)");
+}
+
+}  // namespace
+
+std::string Url::host_header() const {
+    std::string h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+    return h + ":" + std::to_string(port);
+}
+
+std::string Url::str() const { return scheme + "://" + host_header() + path; }
+
+Url parse_url(std::string_view text) {
+    Url url;
+    auto scheme_end = text.find("://");
+    if (scheme_end == std::string_view::npos) bad(text, "no scheme");
+    url.scheme = text.substr(0, scheme_end);
+    for (char& c : url.scheme) c = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    if (url.scheme == "http" || url.scheme == "https") bad(text, "that is a page's URL; a WebSocket's starts with ws://");
+    if (url.scheme != "ws" && url.scheme != "wss") bad(text, "the scheme must be ws or wss");
+    url.port = url.secure() ? 443 : 80;
+    std::string_view rest = text.substr(scheme_end + 3);
+    if (rest.find('#') != std::string_view::npos) bad(text, "a fragment (#...) is not allowed (RFC 6455 §3)");
+    std::size_t path_at = rest.find('/');
+    std::size_t query_at = rest.find('?');
+    std::size_t authority_end = std::min(path_at, query_at);
+    std::string_view authority = rest.substr(0, authority_end);
+    std::string_view path = authority_end == std::string_view::npos ? std::string_view{} : rest.substr(authority_end);
+    url.path = std::string(path);
+    if (url.path.empty() || url.path.front() == '?') url.path.insert(url.path.begin(), '/');
+
+    std::string_view port_text;
+    if (!authority.empty() && authority.front() == '[') {
+        auto close = authority.find(']');
+        if (close == std::string_view::npos) bad(text, "an IPv6 address needs its closing ]");
+        url.host = authority.substr(1, close - 1);
+        std::string_view after = authority.substr(close + 1);
+        if (!after.empty() && after.front() != ':') bad(text, "only :PORT may follow the address");
+        if (!after.empty()) port_text = after.substr(1);
+    } else {
+        auto colon = authority.rfind(':');
+        url.host = authority.substr(0, colon);
+        if (colon != std::string_view::npos) port_text = authority.substr(colon + 1);
+    }
+    if (url.host.empty()) bad(text, "no host");
+    if (authority.find('@') != std::string_view::npos) bad(text, "user names in the URL are not supported");
+    if (!port_text.empty() || authority.find(':') != std::string_view::npos) {
+        unsigned port = 0;
+        auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+        if (ec != std::errc() || end != port_text.data() + port_text.size() || port == 0 || port > 65535)
+            bad(text, "the port must be a number from 1 to 65535");
+        url.port = static_cast<std::uint16_t>(port);
+    }
+    return url;
+}
+
+}  // namespace ws
