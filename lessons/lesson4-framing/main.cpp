@@ -115,6 +115,8 @@ int main(int argc, char** argv) {
     auto* serve = app.add_subcommand("serve", "an echo server that keeps RFC 6455; -v prints each frame, -vv draws it");
     lesson::add_server_options(*serve, common);
     lesson::add_html_dir_option(*serve, common);
+    lesson::TlsFlags tls_flags;
+    lesson::add_tls_options(*serve, tls_flags);
     server::Options options;
     options.index_page = "framing.html";
     // No keep-alive pings by default: a conformance suite must see only the frames it asked for.
@@ -175,12 +177,16 @@ int main(int argc, char** argv) {
                                                        : server::FrameLog::none;
             // The framing page asks for a report of the frames each message came in.
             options.protocols = {std::string(apps::kFrameReportProtocol)};
+            lesson::ServerTls tls = lesson::server_tls(tls_flags);
+            options.tls = tls.context;
             apps::Echo echo;
             server::Server srv(options, echo);
             server::stop_on_signals(srv);
-            print::out(fmt::format("listening on http://{}/\n", srv.local().str()));
-            print::out(fmt::format("Open http://{}/ in a browser, or point any WebSocket client at ws://{}/\n",
-                                   srv.local().str(), srv.local().str()));
+            const std::string_view scheme = lesson::scheme(options);
+            print::out(fmt::format("listening on {}://{}/\n", scheme, srv.local().str()));
+            print::out(tls.story);
+            print::out(fmt::format("Open {}://{}/ in a browser, or point any WebSocket client at {}://{}/\n", scheme,
+                                   srv.local().str(), options.tls ? "wss" : "ws", srv.local().str()));
             srv.run();
             print::out("stopped: every client was sent close 1001 (going away)\n");
             return 0;

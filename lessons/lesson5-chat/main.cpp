@@ -112,6 +112,8 @@ int main(int argc, char** argv) {
     limit_seconds.ping = 30;
     lesson::add_server_options(app, common);
     lesson::add_html_dir_option(app, common);
+    lesson::TlsFlags tls_flags;
+    lesson::add_tls_options(app, tls_flags);
     lesson::add_limit_options(app, options, limit_seconds, "it is closed as too slow (1013)");
     app.add_option("--max-chat-message", chat_limits.max_message_bytes, "longest chat message, in bytes (an ERROR above)")->capture_default_str();
     app.add_option("--max-name", chat_limits.max_name_chars, "longest name, in characters")->capture_default_str();
@@ -127,14 +129,24 @@ int main(int argc, char** argv) {
         options.log_frames = common.verbose >= 2 ? server::FrameLog::summary : server::FrameLog::none;
         std::uint64_t files = net::raise_open_file_limit();
 
+        if (common.demo && lesson::uses_tls(tls_flags))
+            throw std::runtime_error("--demo runs without TLS; lesson 7's --demo tells the TLS story");
+        lesson::ServerTls tls = lesson::server_tls(tls_flags);
+        options.tls = tls.context;
+
         apps::ChatRoom room(chat_limits);
         server::Server srv(options, room);
         server::stop_on_signals(srv);
-        print::out(fmt::format("listening on http://{}/\n", srv.local().str()));
+        const std::string_view scheme = lesson::scheme(options);
+        print::out(fmt::format("listening on {}://{}/\n", scheme, srv.local().str()));
+        print::out(tls.story);
         if (!common.demo) {
-            print::out(fmt::format("Open http://{}/?name=alice and http://{}/?name=bob in two browser tabs.\n"
+            print::out(fmt::format("Open {}://{}/?name=alice and {}://{}/?name=bob in two browser tabs.\n"
                                    "(up to about {} clients at once: the open-file limit; Ctrl-C closes every client with 1001)\n",
-                                   srv.local().str(), srv.local().str(), files > 16 ? files - 16 : files));
+                                   scheme, srv.local().str(), scheme, srv.local().str(), files > 16 ? files - 16 : files));
+            if (options.tls && tls_flags.cert.empty())
+                print::out("(a browser warns about a certificate it does not know: accept it for this page, or\n"
+                           " start Chromium with --ignore-certificate-errors; lesson 7 says why)\n");
             srv.run();
             print::out("stopped: every client was sent close 1001 (going away)\n");
             return 0;

@@ -141,7 +141,7 @@ int demo(Random& random) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"Lesson 6: the client's side. Connects to any ws:// URL, checks the server's answer\n"
+    CLI::App app{"Lesson 6: the client's side. Connects to any ws:// or wss:// URL, checks the server's answer\n"
                  "(RFC 6455 §4.1), then sends each line you type as a masked frame. `relay` shows both ways."};
     app.require_subcommand(0, 1);
     lesson::Common common;
@@ -159,6 +159,11 @@ int main(int argc, char** argv) {
         ->capture_default_str();
     app.add_option("--max-message", options.limits.max_message, "largest message accepted, in bytes (1009 above it)")
         ->capture_default_str();
+    std::string ca_file;
+    bool insecure = false;
+    app.add_option("--ca", ca_file, "wss://: trust the certificates in this PEM file (e.g. a lesson's --save-cert)")
+        ->check(CLI::ExistingFile);
+    app.add_flag("--insecure", insecure, "wss://: connect even when the certificate does not verify (say so)");
     app.add_flag("--echo", echo_mode, "no input: echo every message back with its type until the server closes");
     app.add_flag("--demo", common.demo, "the client's story against the lesson-4 echo server, started here");
     lesson::add_output_options(app, common, "-v: CR LF visible, every frame with its mask; -vv: each frame drawn");
@@ -169,6 +174,10 @@ int main(int argc, char** argv) {
     relay_cmd->add_option("--listen", listen_port, "the port to listen on; 0 picks a free one")->capture_default_str();
     relay_cmd->add_option("--host", relay_host, "the address to listen on")->capture_default_str();
     relay_cmd->add_option("url", relay_url, "the server to relay to, e.g. ws://127.0.0.1:8080/ws")->required();
+    lesson::TlsFlags relay_tls;
+    lesson::add_tls_options(*relay_cmd, relay_tls);
+    relay_cmd->add_option("--ca", ca_file, "a wss:// URL: trust the certificates in this PEM file")->check(CLI::ExistingFile);
+    relay_cmd->add_flag("--insecure", insecure, "a wss:// URL: relay even when its certificate does not verify");
     lesson::add_output_options(*relay_cmd, common, "-v: a line per frame (not per message); -vv: each frame drawn");
 
     return lesson::run(app, argc, argv, [&]() -> int {
@@ -177,13 +186,16 @@ int main(int argc, char** argv) {
         if (relay_cmd->parsed()) {
             client::RelayOptions ro;
             ro.upstream = parse_url(relay_url);
-            if (ro.upstream.secure()) throw std::runtime_error("wss:// needs TLS, which lesson 7 brings; use ws:// for now");
+            if (ro.upstream.secure()) ro.upstream_tls = net::TlsContext::client(ca_file, !insecure);
+            lesson::ServerTls tls = lesson::server_tls(relay_tls);
+            ro.listen_tls = tls.context;
             ro.verbose = common.verbose;
             server::ThreadedServer server(relay_host, listen_port, 1024);
             server::stop_on_signals(server);
-            print::out(fmt::format("listening on http://{}/\n", server.local().str()));
-            print::out(fmt::format("Point a client (or a browser page's WebSocket) at ws://{}{} instead of {}\n",
-                                   server.local().str(), ro.upstream.path, ro.upstream.str()));
+            print::out(fmt::format("listening on {}://{}/\n", tls.context ? "https" : "http", server.local().str()));
+            print::out(tls.story);
+            print::out(fmt::format("Point a client (or a browser page's WebSocket) at {}://{}{} instead of {}\n",
+                                   tls.context ? "wss" : "ws", server.local().str(), ro.upstream.path, ro.upstream.str()));
             server.run([&](net::Transport t, net::Endpoint peer, int number) {
                 client::relay(server, ro, std::move(t), peer, number);
             });
@@ -201,18 +213,26 @@ int main(int argc, char** argv) {
                 throw std::runtime_error("-H takes 'Name: value', e.g. -H 'Authorization: Bearer x'");
             options.headers.push_back({h.substr(0, colon), std::string(http::trim(std::string_view(h).substr(colon + 1)))});
         }
+        if (url.secure()) options.tls = net::TlsContext::client(ca_file, !insecure);
+        net::Transport connected = dial(url.host, url.port, url.secure(), options);
+        std::string tls_story = url.secure() ? describe_tls(net::summarize(connected), !insecure) : "";
         std::optional<Client> client;
         try {
-            client.emplace(url, random, options);
+            client.emplace(std::move(connected), url.host, url.port, url.path, random, options);
         } catch (const HandshakeError& e) {
+            print::out(tls_story);
             return refused(e, common.verbose > 0);
         }
         client::InteractiveOptions io;
         io.verbose = common.verbose;
         if (echo_mode) {
-            if (common.verbose > 0) show_handshake(client->request(), client->response(), &client->checks(), true);
+            if (common.verbose > 0) {
+                print::out(tls_story);
+                show_handshake(client->request(), client->response(), &client->checks(), true);
+            }
             return client::echo(*client, io);
         }
+        print::out(tls_story);
         show_handshake(client->request(), client->response(), &client->checks(), common.verbose > 0);
         if (client->checks().protocol) print::out(fmt::format("subprotocol chosen: {}\n", *client->checks().protocol));
         print::out("connected: each line you type is sent as a text message; /help lists the commands\n");

@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "print/print.hpp"
+
 namespace ws {
 namespace {
 
@@ -35,16 +37,41 @@ Client::Client(const std::string& host, std::uint16_t port, std::string_view pat
                std::chrono::milliseconds timeout)
     : Client(host, port, path, random,
              ClientOptions{.connect_timeout = timeout, .handshake_timeout = timeout, .limits = {}, .response_limits = {},
-                           .protocols = {}, .extensions = {}, .origin = {}, .headers = {}}) {}
+                           .protocols = {}, .extensions = {}, .origin = {}, .headers = {}, .tls = {}}) {}
+
+net::Transport dial(const std::string& host, std::uint16_t port, bool secure, const ClientOptions& o) {
+    auto deadline = net::after(o.connect_timeout);
+    net::Fd fd = net::connect_to(host, port, o.connect_timeout);
+    if (!secure) return net::Transport(std::move(fd));
+    std::shared_ptr<net::TlsContext> tls = o.tls ? o.tls : net::TlsContext::client("", true);
+    net::Transport t = tls->wrap(std::move(fd), host);
+    net::handshake_blocking(t, deadline);
+    return t;
+}
+
+std::string describe_tls(const net::TlsSummary& tls, bool enforced) {
+    std::string out = fmt::format("TLS {} · {} · ALPN {}\n", tls.version, tls.cipher, tls.alpn.empty() ? "none" : tls.alpn);
+    if (tls.peer_subject) {
+        out += fmt::format("  the server's certificate: {} · {}\n  SHA-256 {}\n", *tls.peer_subject,
+                           tls.peer_san->empty() ? "no SAN" : *tls.peer_san, net::fingerprint_lines(*tls.peer_fingerprint, 10));
+    }
+    if (tls.verified) out += fmt::format("  {} the certificate verified for this host\n", print::check_mark(true));
+    else
+        out += fmt::format("  {} the certificate did not verify: {}{}\n", print::check_mark(false), tls.verify_result,
+                           enforced ? "" : " (--insecure: connected anyway)");
+    return out;
+}
 
 Client::Client(const Url& url, Random& random, const ClientOptions& options)
-    : Client(url.host, url.port, url.path, random, options) {
-    if (url.secure()) throw std::runtime_error("wss:// needs TLS, which lesson 7 brings; use ws:// for now");
-}
+    : Client(dial(url.host, url.port, url.secure(), options), url.host, url.port, url.path, random, options) {}
 
 Client::Client(const std::string& host, std::uint16_t port, std::string_view path, Random& random,
                const ClientOptions& o)
-    : BlockingSession(net::Transport(net::connect_to(host, port, o.connect_timeout)), Role::client, o.limits, &random) {
+    : Client(dial(host, port, false, o), host, port, path, random, o) {}
+
+Client::Client(net::Transport connected, const std::string& host, std::uint16_t port, std::string_view path,
+               Random& random, const ClientOptions& o)
+    : BlockingSession(std::move(connected), Role::client, o.limits, &random) {
     handshake::ClientOffer offer{.host = Url{"ws", host, port, "/"}.host_header(),
                                  .path = std::string(path),
                                  .key = handshake::client_key(random.nonce()),

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -14,6 +15,7 @@
 
 #include "client/blocking_session.hpp"
 #include "client/url.hpp"
+#include "net/tls.hpp"
 #include "proto/handshake.hpp"
 #include "proto/http.hpp"
 #include "proto/random.hpp"
@@ -29,7 +31,14 @@ struct ClientOptions {
     std::vector<std::string> extensions;                  // offered, as written
     std::string origin;
     std::vector<http::Header> headers;                    // more headers for the request
+    // wss:// (lesson 7): the TLS context to connect with; when null, one that verifies the
+    // server against the system's certificate store.
+    std::shared_ptr<net::TlsContext> tls;
 };
+
+// A connected transport: TCP, then for wss:// the TLS handshake, both within connect_timeout.
+// Throws std::runtime_error saying which step failed and why.
+net::Transport dial(const std::string& host, std::uint16_t port, bool secure, const ClientOptions& options);
 
 // Why the opening handshake failed. `checks` is empty when no response head arrived at all.
 class HandshakeError : public std::runtime_error {
@@ -43,6 +52,10 @@ public:
     handshake::ClientResult result;          // the client's checks, when a head arrived
 };
 
+// What a finished TLS handshake agreed on, and the server's certificate, for a person:
+// version, cipher, ALPN, subject, names, fingerprint, and whether it verified (and why not).
+std::string describe_tls(const net::TlsSummary& tls, bool enforced);
+
 class Client : public BlockingSession {
 public:
     // Connects and performs the opening handshake; throws HandshakeError (or std::runtime_error
@@ -51,8 +64,11 @@ public:
            const ClientOptions& options);
     Client(const std::string& host, std::uint16_t port, std::string_view path, Random& random,
            std::chrono::milliseconds timeout = std::chrono::seconds(5));
-    // A ws:// URL (wss:// when lesson 7 brings TLS).
+    // A ws:// or wss:// URL.
     Client(const Url& url, Random& random, const ClientOptions& options);
+    // Over a transport already connected (and TLS-handshaken), e.g. one a lesson watches.
+    Client(net::Transport connected, const std::string& host, std::uint16_t port, std::string_view path,
+           Random& random, const ClientOptions& options);
 
     const std::string& request() const { return request_; }    // the bytes sent
     const std::string& response() const { return response_; }  // the response head received

@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <charconv>
 #include <map>
 
@@ -59,7 +60,7 @@ public:
         client_.report_pings = true;
         std::string pending;
         bool input_open = true;
-        auto quiet_deadline = Clock::time_point::max();
+        auto quiet_deadline = Clock::time_point::max(), latest_close = Clock::time_point::max();
         for (;;) {
             if (auto done = drain()) return *done;
             if (closing_ && Clock::now() >= close_deadline_) {
@@ -77,13 +78,17 @@ public:
                               : static_cast<int>(std::max<long long>(
                                     0, std::chrono::duration_cast<std::chrono::milliseconds>(next - Clock::now()).count() + 1));
             ::poll(fds, input_open ? 2 : 1, timeout);
-            if (fds[0].revents) quiet_deadline = Clock::now() + options_.linger;  // something came: keep listening
-            if (input_open && (fds[1].revents & (POLLIN | POLLHUP))) {
+            // Something came: keep listening, but not past 10 lingers after the input ended (a
+            // server that pings or chats without pause must not keep a pipe open forever).
+            if (fds[0].revents) quiet_deadline = std::min(Clock::now() + options_.linger, latest_close);
+            if (input_open && fds[1].revents) {
                 char chunk[4096];
-                ssize_t n = ::read(STDIN_FILENO, chunk, sizeof chunk);
-                if (n <= 0) {
+                ssize_t n = (fds[1].revents & (POLLIN | POLLHUP)) ? ::read(STDIN_FILENO, chunk, sizeof chunk) : -1;
+                if (n < 0 && errno == EINTR) continue;
+                if (n <= 0) {  // the end of input, or an input that cannot be read (POLLERR, POLLNVAL)
                     input_open = false;
                     quiet_deadline = Clock::now() + options_.linger;
+                    latest_close = Clock::now() + 10 * options_.linger;
                     if (!pending.empty()) command(pending);
                     continue;
                 }
@@ -196,6 +201,11 @@ private:
                     if (ec != std::errc() || end != code_text.data() + code_text.size() || code > 65535)
                         throw std::runtime_error("/close takes a code (a number), then a reason: /close 1000 bye");
                 }
+                if (!is_valid_close_code(static_cast<std::uint16_t>(code)))
+                    throw std::runtime_error(fmt::format("{} is not a code an endpoint may send (RFC 6455 §7.4); "
+                                                         "/raw sends one anyway, to probe a server", code));
+                if (!is_valid_utf8(reason)) throw std::runtime_error("the reason must be valid UTF-8 (RFC 6455 §5.5.1)");
+                if (reason.size() > 123) throw std::runtime_error("a close reason has at most 123 bytes (RFC 6455 §5.5)");
                 start_close(static_cast<std::uint16_t>(code), reason);
             } else if (word == "/binary") {
                 send(Opcode::binary, print::parse_hex(rest));
@@ -203,8 +213,10 @@ private:
                 std::string_view n_text = rest.substr(0, rest.find(' '));
                 unsigned n = 0;
                 auto [end, ec] = std::from_chars(n_text.data(), n_text.data() + n_text.size(), n);
-                if (ec != std::errc() || n < 1 || n > 1000) throw std::runtime_error("/frag takes a count from 1 to 1000, then the text");
+                if (ec != std::errc() || end != n_text.data() + n_text.size() || n < 1 || n > 1000)
+                    throw std::runtime_error("/frag takes a count from 1 to 1000, then the text");
                 std::string_view text = n_text.size() < rest.size() ? rest.substr(n_text.size() + 1) : "";
+                if (!is_valid_utf8(text)) throw std::runtime_error("not sent: the text is not valid UTF-8 (RFC 6455 §8.1)");
                 send(Opcode::text, text, n);
             } else if (word == "/raw") {
                 std::string bytes = print::parse_hex(rest);

@@ -1,5 +1,7 @@
 #include "client/relay.hpp"
 
+#include "client/client.hpp"
+
 #include <poll.h>
 
 #include <fmt/format.h>
@@ -53,11 +55,15 @@ std::vector<std::string> list_of(const http::Headers& h, std::string_view name) 
 
 // One direction of the traffic: bytes are forwarded as they come, and a copy is taken apart
 // for the screen by a receiver that judges them as the endpoint they go to must.
+// A relayed message is reassembled only to be shown: past this size it is forwarded unseen, so
+// a thousand connections cannot make the relay hold gigabytes.
+constexpr std::size_t kShowLimit = 16u << 20;
+
 class Direction final : public FrameObserver {
 public:
     Direction(int number, bool to_server, int verbose, bool compressed)
         : number_(number), to_server_(to_server), verbose_(verbose),
-          receiver_(to_server ? Role::server : Role::client, ReceiverLimits{256u << 20}) {
+          receiver_(to_server ? Role::server : Role::client, ReceiverLimits{kShowLimit}) {
         if (verbose_ > 0) receiver_.observer = this;
         receiver_.rsv1_allowed = compressed;
     }
@@ -117,6 +123,11 @@ private:
                 return fmt::format("#{} {} close {} ({}){}{}\n", number_, arrow(), e.code, close_code_name(e.code),
                                    e.reason.empty() ? "" : " ", e.reason.empty() ? "" : print::printable(e.reason, 40));
             case Event::Kind::fail:
+                if (e.error == FrameError::message_too_big)  // the relay's own limit, not a broken rule
+                    return print::paint(fmt::format("#{} {} a message over {} MiB: forwarded, but from here on not "
+                                                    "taken apart (the relay keeps at most that much to show)\n",
+                                                    number_, arrow(), kShowLimit >> 20),
+                                        print::Style::dim);
                 return print::paint(fmt::format("#{} {} the {} broke a rule: {} ({}): {} must fail the connection "
                                                 "with {}.\n   Forwarded anyway; from here on not taken apart.\n",
                                                 number_, arrow(), who, e.reason, name(e.error),
@@ -170,10 +181,18 @@ void pump(server::ThreadedServer& server, const RelayOptions& o, net::Transport&
     if (!to_server.empty() && !forward(to_server, upstream, up)) return;
     if (!to_client.empty() && !forward(to_client, client, down)) return;
     bool client_open = true, upstream_open = true;
+    constexpr std::chrono::seconds kLinger{10};
+    auto linger_until = net::Clock::time_point::max();
     char chunk[64 * 1024];
     while ((client_open || upstream_open) && !server.stopping()) {
-        pollfd fds[2] = {{client.fd(), static_cast<short>(client_open ? POLLIN : 0), 0},
-                         {upstream.fd(), static_cast<short>(upstream_open ? POLLIN : 0), 0}};
+        // A side that ended is left out (poll reports POLLHUP even for no events): and once one
+        // side has ended, the other gets a while to end too, not forever.
+        if ((!client_open || !upstream_open) && net::Clock::now() >= linger_until) {
+            print::out(fmt::format("#{} the {} did not end its side in {} s after the other did: closing it\n", number,
+                                   client_open ? "client" : "server", kLinger.count()));
+            return;
+        }
+        pollfd fds[2] = {{client_open ? client.fd() : -1, POLLIN, 0}, {upstream_open ? upstream.fd() : -1, POLLIN, 0}};
         if (::poll(fds, 2, 100) <= 0) continue;
         for (int side = 0; side < 2; ++side) {
             if (!fds[side].revents) continue;
@@ -195,6 +214,7 @@ void pump(server::ThreadedServer& server, const RelayOptions& o, net::Transport&
             if (traffic == Traffic::plain_http) {
                 to.shutdown_write();
                 (side == 0 ? client_open : upstream_open) = false;
+                linger_until = net::Clock::now() + kLinger;
                 continue;
             }
             if (d.mid_frame()) {
@@ -209,6 +229,7 @@ void pump(server::ThreadedServer& server, const RelayOptions& o, net::Transport&
             // Pass the end on: the other side sees the same FIN.
             to.shutdown_write();
             (side == 0 ? client_open : upstream_open) = false;
+            linger_until = net::Clock::now() + kLinger;
         }
     }
 }
@@ -217,18 +238,25 @@ void pump(server::ThreadedServer& server, const RelayOptions& o, net::Transport&
 
 void relay(server::ThreadedServer& server, const RelayOptions& o, net::Transport client, const net::Endpoint& peer,
            int number) {
+    if (o.listen_tls) {
+        client = o.listen_tls->wrap(net::Fd(client.release_fd()));
+        try {
+            net::handshake_blocking(client, net::after(o.handshake_timeout));
+        } catch (const std::exception& e) {
+            print::out(fmt::format("#{} from {}: {} {}\n", number, peer.str(), print::check_mark(false), e.what()));
+            return;
+        }
+    }
     http::RequestParser request_parser(o.limits);
     std::string received;
     http::ParseResult request;
     if (!read_head(client, request_parser, received, request, net::after(o.handshake_timeout), server)) return;
-    auto heading = [&] {
-        print::out(print::heading(
-            fmt::format("#{} from {}: the client's request, for {}", number, peer.str(), o.upstream.str())));
-    };
+    // Many connections print at once: each part of a story goes out in one piece.
+    const std::string heading =
+        print::heading(fmt::format("#{} from {}: the client's request, for {}", number, peer.str(), o.upstream.str()));
     if (request.status == http::ParseStatus::error) {
-        heading();
-        print::out(fmt::format("{} not an HTTP request: {} ({})\n", print::check_mark(false), http::describe(request.error),
-                               request.detail));
+        print::out(heading + fmt::format("{} not an HTTP request: {} ({})\n", print::check_mark(false),
+                                         http::describe(request.error), request.detail));
         net::write_all(client, html::response(400, "the relay could not parse this request\n"), net::after(2s));
         return;
     }
@@ -236,8 +264,7 @@ void relay(server::ThreadedServer& server, const RelayOptions& o, net::Transport
     // A page, a script, a favicon: plain HTTP passes through with one line, judged by nobody.
     const bool upgrade = handshake::wants_websocket(request.request);
     if (upgrade) {
-        heading();
-        print::out(print::head_text(head, o.verbose > 0) +
+        print::out(heading + print::head_text(head, o.verbose > 0) +
                    print::paint("(Host rewritten for the server; every other byte forwarded as it came)\n",
                                 print::Style::dim) +
                    print::server_checks(handshake::check_request(request.request)));
@@ -245,7 +272,10 @@ void relay(server::ThreadedServer& server, const RelayOptions& o, net::Transport
 
     net::Transport upstream;
     try {
-        upstream = net::Transport(net::connect_to(o.upstream.host, o.upstream.port, o.connect_timeout));
+        ClientOptions dial_options;
+        dial_options.connect_timeout = o.connect_timeout;
+        dial_options.tls = o.upstream_tls;
+        upstream = dial(o.upstream.host, o.upstream.port, o.upstream.secure(), dial_options);
     } catch (const std::exception& e) {
         print::out(fmt::format("#{} {} {}\n", number, print::check_mark(false), e.what()));
         net::write_all(client, html::response(502, fmt::format("the relay could not reach {}\n", o.upstream.str())),

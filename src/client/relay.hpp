@@ -7,8 +7,10 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 
 #include "client/url.hpp"
+#include "net/tls.hpp"
 #include "net/transport.hpp"
 #include "proto/http.hpp"
 #include "server/threaded_server.hpp"
@@ -21,6 +23,8 @@ struct RelayOptions {
     std::chrono::milliseconds handshake_timeout{10'000};
     std::chrono::milliseconds connect_timeout{10'000};
     http::Limits limits;
+    std::shared_ptr<net::TlsContext> listen_tls;    // --tls: clients speak TLS to the relay
+    std::shared_ptr<net::TlsContext> upstream_tls;  // wss:// upstream: the relay speaks TLS to the server
 };
 
 // One client's connection, relayed to the upstream server until either side ends it.

@@ -1,13 +1,118 @@
 #include "net/transport.hpp"
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <poll.h>
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "net/tls.hpp"
 
 namespace ws::net {
 
+namespace {
+// The reason of the last failure on this thread (one per transport would cost every
+// connection a string; a failure is reported before the next one can happen on this thread).
+thread_local std::string tls_failure;
+}  // namespace
+
+Transport::Transport(Fd fd, ssl_st* ssl) : fd_(std::move(fd)), ssl_(ssl) {}
+
+Transport::Transport(Transport&& other) noexcept
+    : fd_(std::move(other.fd_)),
+      ssl_(std::exchange(other.ssl_, nullptr)),
+      handshaken_(other.handshaken_),
+      fatal_(other.fatal_),
+      shut_(other.shut_) {}
+
+Transport& Transport::operator=(Transport&& other) noexcept {
+    if (this != &other) {
+        close();
+        fd_ = std::move(other.fd_);
+        ssl_ = std::exchange(other.ssl_, nullptr);
+        handshaken_ = other.handshaken_;
+        fatal_ = other.fatal_;
+        shut_ = other.shut_;
+    }
+    return *this;
+}
+
+Transport::~Transport() { close(); }
+
+void Transport::close() {
+    if (ssl_) {
+        // A close_notify, if it fits in the socket now; nobody waits for the answer.
+        if (handshaken_ && !fatal_ && !shut_ && fd_) SSL_shutdown(ssl_);
+        SSL_free(ssl_);
+        ssl_ = nullptr;
+    }
+    fd_.reset();
+}
+
+const std::string& Transport::error_text() const { return tls_failure; }
+
+// What an OpenSSL call's return means for the caller. `bytes` were moved before it.
+IoResult Transport::tls_result(int ret, std::size_t bytes, bool reading) {
+    int error = SSL_get_error(ssl_, ret);
+    if (bytes > 0 && (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE)) return {Io::done, bytes, 0};
+    switch (error) {
+        case SSL_ERROR_WANT_READ: return {Io::want_read, bytes, 0};
+        case SSL_ERROR_WANT_WRITE: return {Io::want_write, bytes, 0};
+        case SSL_ERROR_ZERO_RETURN:  // close_notify: the peer ended its side cleanly
+            if (bytes > 0) return {Io::done, bytes, 0};
+            return {Io::eof, 0, 0};
+        case SSL_ERROR_SYSCALL: {
+            int saved = errno;
+            ERR_clear_error();
+            fatal_ = true;
+            if (bytes > 0) return {Io::done, bytes, 0};
+            if (reading && (saved == 0 || saved == ECONNRESET)) return {Io::eof, 0, 0};
+            tls_failure = saved ? std::strerror(saved) : "the connection ended";
+            return {Io::error, 0, saved ? saved : EPIPE};
+        }
+        default:
+            fatal_ = true;
+            tls_failure = last_tls_error();
+            if (bytes > 0) return {Io::done, bytes, 0};
+            return {Io::error, 0, EPROTO};
+    }
+}
+
+IoResult Transport::handshake() {
+    if (!ssl_ || handshaken_) return {Io::done, 0, 0};
+    ERR_clear_error();
+    int ret = SSL_do_handshake(ssl_);
+    if (ret == 1) {
+        handshaken_ = true;
+        return {Io::done, 0, 0};
+    }
+    IoResult r = tls_result(ret, 0, false);
+    if (r.status == Io::eof) {
+        tls_failure = "the peer closed the connection during the TLS handshake";
+        return {Io::error, 0, ECONNRESET};
+    }
+    if (r.status == Io::error && tls_failure == "the connection ended")
+        tls_failure = "the peer closed the connection during the TLS handshake";
+    return r;
+}
+
 IoResult Transport::read(void* into, std::size_t size) {
+    if (ssl_) {
+        // Fill `into` while OpenSSL or the socket has bytes: one SSL_read gives one record.
+        auto* out = static_cast<unsigned char*>(into);
+        std::size_t total = 0;
+        while (total < size) {
+            std::size_t n = 0;
+            ERR_clear_error();
+            int ret = SSL_read_ex(ssl_, out + total, size - total, &n);
+            if (ret != 1) return tls_result(ret, total, true);
+            total += n;
+        }
+        return {Io::done, total, 0};
+    }
     for (;;) {
         ssize_t n = ::recv(fd_.get(), into, size, 0);
         if (n > 0) return {Io::done, static_cast<std::size_t>(n), 0};
@@ -19,6 +124,14 @@ IoResult Transport::read(void* into, std::size_t size) {
 }
 
 IoResult Transport::write(std::string_view bytes) {
+    if (ssl_) {
+        if (bytes.empty()) return {Io::done, 0, 0};
+        std::size_t n = 0;
+        ERR_clear_error();
+        int ret = SSL_write_ex(ssl_, bytes.data(), bytes.size(), &n);
+        if (ret == 1) return {Io::done, n, 0};
+        return tls_result(ret, 0, false);
+    }
     for (;;) {
         ssize_t n = ::send(fd_.get(), bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n >= 0) return {Io::done, static_cast<std::size_t>(n), 0};
@@ -28,8 +141,17 @@ IoResult Transport::write(std::string_view bytes) {
     }
 }
 
+void Transport::send_unencrypted(std::string_view text) {
+    if (fd_) [[maybe_unused]] auto n = ::send(fd_.get(), text.data(), text.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
 void Transport::shutdown_write() {
-    if (fd_) ::shutdown(fd_.get(), SHUT_WR);
+    if (!fd_) return;
+    if (ssl_ && handshaken_ && !fatal_ && !shut_) {
+        SSL_shutdown(ssl_);  // sends close_notify; the peer's answer is read like any byte
+        shut_ = true;
+    }
+    ::shutdown(fd_.get(), SHUT_WR);
 }
 
 namespace {

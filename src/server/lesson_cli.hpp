@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -12,6 +13,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "net/tls.hpp"
 #include "print/print.hpp"
 #include "server/ws_server.hpp"
 
@@ -42,6 +44,59 @@ inline void add_server_options(CLI::App& app, Common& o) {
     app.add_option("--host", o.host, "address to listen on")->capture_default_str();
     app.add_option("--port", o.port, "port to listen on; 0 picks a free one")->capture_default_str();
     app.add_flag("--demo", o.demo, "run a built-in client against this lesson and print the whole story, then exit");
+}
+
+// --tls (lesson 7): https:// and wss:// on the same port, for every server lesson.
+struct TlsFlags {
+    bool tls = false;
+    std::string cert, key, save_cert;
+};
+
+inline void add_tls_options(CLI::App& app, TlsFlags& t) {
+    app.add_flag("--tls", t.tls, "speak TLS: https:// and wss:// (lesson 7); a self-signed certificate unless --cert");
+    auto* cert = app.add_option("--cert", t.cert, "the certificate (chain) as a PEM file; implies --tls")
+                     ->check(CLI::ExistingFile);
+    auto* key = app.add_option("--key", t.key, "its private key as a PEM file")->check(CLI::ExistingFile);
+    cert->needs(key);
+    key->needs(cert);
+    app.add_option("--save-cert", t.save_cert, "write the certificate made for this run to FILE (PEM), for a client to trust")
+        ->excludes(cert);
+}
+
+inline bool uses_tls(const TlsFlags& t) { return t.tls || !t.cert.empty() || !t.save_cert.empty(); }
+inline std::string_view scheme(const server::Options& o) { return o.tls ? "https" : "http"; }
+
+// The server's TLS context (null without --tls), and what to print about its certificate once
+// the first line ("listening on https://...") is out.
+struct ServerTls {
+    std::shared_ptr<net::TlsContext> context;
+    std::string story;
+};
+
+inline ServerTls server_tls(const TlsFlags& t) {
+    if (!uses_tls(t)) return {};
+    ServerTls out;
+    net::Certificate c;
+    std::string origin;
+    if (!t.cert.empty()) {
+        out.context = net::TlsContext::server_from_files(t.cert, t.key);
+        c = net::describe_certificate_file(t.cert);
+        origin = fmt::format("the certificate in {}", t.cert);
+    } else {
+        c = net::make_self_signed();
+        out.context = net::TlsContext::server(c);
+        origin = "a self-signed certificate made for this run (an EC P-256 key)";
+        if (!t.save_cert.empty()) {
+            std::FILE* f = std::fopen(t.save_cert.c_str(), "w");
+            if (!f || std::fwrite(c.cert_pem.data(), 1, c.cert_pem.size(), f) != c.cert_pem.size() || std::fclose(f) != 0)
+                throw std::runtime_error(fmt::format("cannot write the certificate to {}", t.save_cert));
+            origin += fmt::format(", saved to {}", t.save_cert);
+        }
+    }
+    out.story = fmt::format("TLS with {}\n  subject {} · {}\n  SHA-256 {}\n", origin, c.subject, c.san,
+                            net::fingerprint_lines(c.fingerprint, 10));
+    if (auto log = net::keylog_file()) out.story += fmt::format("  TLS secrets are appended to {} (SSLKEYLOGFILE)\n", *log);
+    return out;
 }
 
 inline void add_html_dir_option(CLI::App& app, Common& o) {

@@ -25,12 +25,22 @@ std::span<std::uint8_t> as_bytes(std::string& s) { return {reinterpret_cast<std:
 // ---- Connection: the loop's callbacks, handed to the server
 
 Connection::Connection(Server& server, std::uint64_t id, net::Fd fd, const Options& o)
-    : server_(server), id_(id), transport_(std::move(fd)), session_(Role::server, o.limits) {}
+    : server_(server),
+      id_(id),
+      transport_(o.tls ? o.tls->wrap(std::move(fd)) : net::Transport(std::move(fd))),
+      session_(Role::server, o.limits),
+      phase_(o.tls ? Phase::tls : Phase::http) {}
 
 void Connection::on_ready(std::uint32_t events) {
     if (phase_ == Phase::dead) return;
-    if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) server_.on_readable(*this);
-    if ((events & EPOLLOUT) && phase_ != Phase::dead) server_.flush(*this);
+    if (phase_ == Phase::tls) {
+        server_.continue_tls(*this);
+        return;
+    }
+    bool readable = events & (EPOLLIN | EPOLLHUP | EPOLLERR), writable = events & EPOLLOUT;
+    // With TLS, a read may wait for room to write, and a write for bytes to read.
+    if ((readable && write_wants_read_) || (writable && !read_wants_write_)) server_.flush(*this);
+    if (phase_ != Phase::dead && (readable || (writable && read_wants_write_))) server_.on_readable(*this);
 }
 
 void Connection::on_timer() { server_.on_connection_timer(*this); }
@@ -120,17 +130,73 @@ void Server::accept_clients() {
     }
 }
 
+void Server::continue_tls(Connection& c) {
+    net::IoResult r = c.transport_.handshake();
+    switch (r.status) {
+        case net::Io::done: {
+            c.phase_ = Connection::Phase::http;
+            c.read_wants_write_ = false;
+            if (logging()) {
+                net::TlsSummary tls = net::summarize(c.transport_);
+                log(c, "TLS {} · {}{}", tls.version, tls.cipher, tls.alpn.empty() ? "" : " · ALPN " + tls.alpn);
+            }
+            update_interest(c);
+            // The request may have come with the handshake's last flight: OpenSSL may hold it
+            // already, where epoll cannot see it.
+            on_readable(c);
+            return;
+        }
+        case net::Io::want_read:
+        case net::Io::want_write:
+            c.read_wants_write_ = r.status == net::Io::want_write;
+            update_interest(c);
+            return;
+        case net::Io::eof:
+        case net::Io::error:
+            break;
+    }
+    std::string why = net::explain_tls_failure(c.transport_.error_text());
+    if (c.transport_.error_text() == "http request") {
+        // Plain HTTP on the TLS port: a student typed http:// for https://. Say so, in plain text.
+        c.transport_.send_unencrypted(html::response(400, "this port speaks TLS: use https:// (or wss://)\n"));
+        why = "plain HTTP sent to the TLS port (answered 400 in plain text)";
+    }
+    kill(c, fmt::format("TLS handshake failed: {}", why));
+}
+
 void Server::on_readable(Connection& c) {
+    if (c.phase_ == Connection::Phase::tls) return continue_tls(c);
+    // With TLS a read that filled the buffer may leave decrypted bytes inside OpenSSL, which
+    // epoll cannot see: read again until a read comes back short.
+    for (;;) {
+        if (c.reading_paused_ && c.phase_ == Connection::Phase::websocket) return;
+        std::size_t n = read_once(c);
+        if (n < read_buffer_.size() || !c.transport_.secure() || c.phase_ == Connection::Phase::dead) return;
+    }
+}
+
+std::size_t Server::read_once(Connection& c) {
     net::IoResult r = c.transport_.read(read_buffer_.data(), read_buffer_.size());
+    if (c.read_wants_write_ != (r.status == net::Io::want_write)) {
+        c.read_wants_write_ = r.status == net::Io::want_write;
+        update_interest(c);
+    }
     switch (r.status) {
         case net::Io::done: break;
         case net::Io::want_read:
-        case net::Io::want_write: return;
-        case net::Io::eof: peer_gone(c, "the client hung up without a close frame"); return;
-        case net::Io::error: peer_gone(c, "connection reset"); return;
+        case net::Io::want_write: return 0;
+        case net::Io::eof: peer_gone(c, "the client hung up without a close frame"); return 0;
+        case net::Io::error:
+            peer_gone(c, c.transport_.secure() ? "TLS: " + c.transport_.error_text() : "connection reset");
+            return 0;
     }
     c.last_seen_ = loop_.now();
     auto bytes = std::span(read_buffer_.data(), r.bytes);
+    handle_input(c, bytes);
+    return r.bytes;
+}
+
+void Server::handle_input(Connection& c, std::span<std::uint8_t> bytes) {
 
     switch (c.phase_) {
         case Connection::Phase::http:
@@ -384,6 +450,8 @@ void Server::mark_dirty(Connection& c) {
 }
 
 void Server::flush(Connection& c) {
+    if (c.phase_ == Connection::Phase::tls) return;  // nothing is written before the TLS handshake ends
+    c.write_wants_read_ = false;
     while (c.session_.has_output()) {
         net::IoResult r = c.transport_.write(c.session_.output());
         if (r.status == net::Io::done && r.bytes > 0) {
@@ -394,7 +462,10 @@ void Server::flush(Connection& c) {
             peer_gone(c, "the connection broke while sending");
             return;
         }
-        break;  // the socket is full: epoll says when it has room
+        // The socket is full (epoll says when it has room), or TLS needs to read first; the
+        // same bytes are offered again then.
+        c.write_wants_read_ = r.status == net::Io::want_read;
+        break;
     }
     if (!c.session_.has_output() && c.phase_ == Connection::Phase::draining && !c.write_shut_) {
         // After a complete closing handshake nothing more may come from the client (RFC 6455
@@ -416,7 +487,9 @@ void Server::flush(Connection& c) {
 }
 
 void Server::update_interest(Connection& c) {
-    auto want = static_cast<std::uint8_t>((c.reading_paused_ ? 0u : unsigned{EPOLLIN}) | (c.session_.has_output() ? unsigned{EPOLLOUT} : 0u));
+    bool read = !c.reading_paused_ || c.write_wants_read_ || c.phase_ == Connection::Phase::tls;
+    bool write = (c.session_.has_output() && c.phase_ != Connection::Phase::tls) || c.read_wants_write_;
+    auto want = static_cast<std::uint8_t>((read ? unsigned{EPOLLIN} : 0u) | (write ? unsigned{EPOLLOUT} : 0u));
     if (want != c.interest_) {
         c.interest_ = want;
         loop_.modify(c.transport_.fd(), want, c);
@@ -442,6 +515,7 @@ void Server::schedule(Connection& c) {
     // finds nothing to do and sets it again. So a read costs no timer work at all.
     auto when = net::Clock::time_point::max();
     switch (c.phase_) {
+        case Connection::Phase::tls:
         case Connection::Phase::http:
         case Connection::Phase::draining:
             when = c.deadline_;
@@ -468,6 +542,12 @@ void Server::schedule(Connection& c) {
 void Server::on_connection_timer(Connection& c) {
     auto now = loop_.now();
     switch (c.phase_) {
+        case Connection::Phase::tls:
+            if (now >= c.deadline_) {
+                kill(c, "no TLS handshake in time");  // no HTTP can be said before TLS
+                return;
+            }
+            break;
         case Connection::Phase::http:
             if (now >= c.deadline_) {
                 log(c, "no complete request in time → 408");
@@ -537,7 +617,7 @@ void Server::begin_shutdown() {
     for (std::size_t i = 0; i < connections_.size(); ++i) {
         Connection& c = *connections_[i];
         if (c.is_open()) close(c, static_cast<std::uint16_t>(CloseCode::going_away), "server shutting down");
-        else if (c.phase_ == Connection::Phase::http) kill(c, "");
+        else if (c.phase_ == Connection::Phase::http || c.phase_ == Connection::Phase::tls) kill(c, "");
     }
     if (!settle_scheduled_) {
         settle_scheduled_ = true;

@@ -18,6 +18,7 @@
 
 #include "net/loop.hpp"
 #include "net/socket.hpp"
+#include "net/tls.hpp"
 #include "net/transport.hpp"
 #include "proto/http.hpp"
 #include "proto/session.hpp"
@@ -40,6 +41,7 @@ struct Options {
     std::string index_page = "handshake.html";  // what GET / serves
     std::optional<std::string> html_dir;      // serve pages from this folder instead of the built-in copies
     std::vector<std::string> protocols;       // subprotocols spoken, in preference order
+    std::shared_ptr<net::TlsContext> tls;     // wss:// (lesson 7): every connection starts with TLS
     bool log_connections = false;             // -v: one line per connection event
     FrameLog log_frames = FrameLog::none;     // every frame in and out
 };
@@ -62,6 +64,7 @@ public:
 private:
     friend class Server;
     enum class Phase : std::uint8_t {
+        tls,        // the TLS handshake (wss://), before any HTTP
         http,       // reading the HTTP request
         websocket,  // the session runs (open, or closing: our close sent, waiting for theirs)
         draining,   // done: send what is queued, then half-close and wait for the client's end
@@ -92,6 +95,8 @@ private:
     bool dirty_ = false;                 // has bytes to write this loop turn
     bool reading_paused_ = false;        // too much queued for this client: not read until it drains
     bool write_shut_ = false;
+    bool read_wants_write_ = false;      // TLS: a read (or the handshake) waits for the socket to be writable
+    bool write_wants_read_ = false;      // TLS: a write waits for the socket to be readable
     bool notified_open_ = false;         // the handler saw on_open (so it must see on_close)
     bool watched_ = false;               // the handler sees this connection's frames
     std::uint8_t protocol_ = kNoProtocol;  // index into Options::protocols
@@ -160,6 +165,9 @@ private:
 
     void accept_clients();
     void on_readable(Connection&);
+    void continue_tls(Connection&);
+    std::size_t read_once(Connection&);
+    void handle_input(Connection&, std::span<std::uint8_t> bytes);
     void handle_http(Connection&, std::string_view received, bool buffered);
     void upgrade(Connection&, const http::Request&, std::string_view after_head);
     std::size_t handle_frames(Connection&, std::span<std::uint8_t> bytes);

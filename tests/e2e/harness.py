@@ -33,10 +33,10 @@ class Lesson:
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=limit_files)
         self.output = b""
         line = self.read_line(timeout)
-        m = re.match(rb"listening on http://([^ ]+):(\d+)/$", line)
+        m = re.match(rb"listening on (https?)://([^ ]+):(\d+)/$", line)
         if not m:
-            raise AssertionError(f"first line was {line!r}, not 'listening on http://HOST:PORT/'")
-        self.port = int(m.group(2))
+            raise AssertionError(f"first line was {line!r}, not 'listening on http(s)://HOST:PORT/'")
+        self.port = int(m.group(3))
 
     def read_line(self, timeout=10):
         deadline = time.monotonic() + timeout

@@ -5,6 +5,7 @@ import asyncio
 import base64
 import hashlib
 import os
+import re
 import socket
 import subprocess
 import threading
@@ -189,10 +190,14 @@ class RecordingServer:
         conn.sendall(f"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                      f"Sec-WebSocket-Accept: {accept_of(key)}\r\n\r\n".encode() + self.send_after)
         self.received = rest
+        self.ended = "timeout"  # how the relay's side ended: "eof", "reset" or "timeout"
         conn.settimeout(5)
         try:
             while chunk := conn.recv(65536):
                 self.received += chunk
+            self.ended = "eof"
+        except ConnectionResetError:
+            self.ended = "reset"
         except OSError:
             pass
         conn.close()
@@ -251,12 +256,22 @@ class Relay(Case):
             async def all_of_them():
                 await asyncio.gather(*(one(i) for i in range(100)))
             arun(all_of_them(), 120)
-            out = self.relay.wait_for_output(rb"#100 ", 10)
+            # Every echo came back, so every line is printed or queued to be: read until the
+            # last connection's lines are there (the connections ran at once, in any order).
+            out = ""
+            for pattern in (rb"#100 ", rb"permessage-deflate was agreed", rb"compressed \(permessage-deflate\)"):
+                if not re.search(pattern.decode(), out):
+                    out += self.relay.wait_for_output(pattern, 20)
+            while out.count("closed TCP") < 200:  # each side of each connection
+                out += self.relay.wait_for_output(rb"closed TCP", 20)
             # Python's websockets offers permessage-deflate and its server accepts: the relay
             # passes that on unchanged and shows the messages as compressed.
             self.assertIn("permessage-deflate was agreed", out)
             self.assertIn("compressed (permessage-deflate)", out)
             self.assertNotIn("broke a rule", out)
+            # Each connection's story is printed in one piece, not interleaved with another's.
+            for block in re.findall(r"── #\d+ from [^\n]*\n(?:[^\n]*\n){15}", out):
+                self.assertEqual(len(re.findall(r"── #", block)), 1, block)
 
     def test_a_client_dropping_mid_frame_is_reported_and_the_server_side_closed(self):
         upstream = RecordingServer()
@@ -270,7 +285,8 @@ class Relay(Case):
         time.sleep(0.2)
         s.close()
         self.relay.wait_for_output(rb"dropped the connection in the middle of a frame", 10)
-        self.assertTrue(upstream.done.wait(10), "the server's side was not closed")
+        self.assertTrue(upstream.done.wait(10))
+        self.assertIn(upstream.ended, ("eof", "reset"), "the relay did not close the server's side")
 
 
 if __name__ == "__main__":

@@ -87,7 +87,7 @@ class Conn:
 def run_case(frames, server_closes):
     """Serves one connection to `lesson6-client --echo`: sends `frames`, then collects what the
     client sends until its close frame; answers that close and ends TCP. Returns
-    (messages before the close, the close payload, the client's exit code)."""
+    (messages before the close, the close payload, the client's exit code, frames after its close)."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(1)
@@ -119,10 +119,17 @@ def run_case(frames, server_closes):
         except EOFError:
             pass
         sender.join()
+        after = []  # anything the client sent after its close frame (nothing may come)
         if close_payload is not None and not server_closes:
             sock.sendall(close(1000))
+            sock.shutdown(socket.SHUT_WR)  # the server ends TCP first (RFC 6455 §7.1.1)
+            try:
+                while True:
+                    after.append(conn.frame())
+            except (EOFError, ConnectionResetError):
+                pass
         sock.close()
-        return got, close_payload, proc.wait(20)
+        return got, close_payload, proc.wait(20), after
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -137,7 +144,7 @@ def code_of(payload):
 class EchoClientConformance(unittest.TestCase):
     def echoes(self, frames, expected, close_code=1000):
         """The client echoes `expected` (opcode, payload) in order, then answers our close 1000."""
-        got, close_payload, rc = run_case(frames, server_closes=True)
+        got, close_payload, rc, after = run_case(frames, server_closes=True)
         self.assertEqual([(op, len(p)) for op, p in got], [(op, len(p)) for op, p in expected])
         self.assertEqual(got, expected)
         self.assertEqual(code_of(close_payload), close_code)
@@ -145,7 +152,7 @@ class EchoClientConformance(unittest.TestCase):
 
     def fails(self, frames, code, echoed=()):
         """The client fails the connection with `code`, after echoing `echoed`."""
-        got, close_payload, rc = run_case(frames, server_closes=False)
+        got, close_payload, rc, after = run_case(frames, server_closes=False)
         self.assertEqual(got, list(echoed))
         self.assertEqual(code_of(close_payload), code, "the client must fail the connection with this code")
         self.assertNotEqual(rc, 0, "a failed connection is a non-zero exit")
@@ -233,7 +240,7 @@ class EchoClientConformance(unittest.TestCase):
     def test_7_a_close_is_answered_with_its_code(self):
         for code in (1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 3000, 3999, 4000, 4999):
             with self.subTest(code=code):
-                got, close_payload, rc = run_case([close(code, b"bye")], server_closes=False)
+                got, close_payload, rc, after = run_case([close(code, b"bye")], server_closes=False)
                 self.assertEqual(got, [])
                 self.assertEqual(code_of(close_payload), code)
                 self.assertEqual(rc, 0)
@@ -241,15 +248,17 @@ class EchoClientConformance(unittest.TestCase):
     def test_7_an_empty_close_and_a_full_reason(self):
         for payload in (b"", (1000).to_bytes(2, "big") + b"r" * 123):
             with self.subTest(size=len(payload)):
-                got, close_payload, rc = run_case([f(CLOSE, payload)], server_closes=False)
+                got, close_payload, rc, after = run_case([f(CLOSE, payload)], server_closes=False)
                 self.assertIn(code_of(close_payload), (1000, 1005))
                 self.assertEqual(rc, 0)
 
     def test_7_frames_after_the_close_are_ignored(self):
-        got, close_payload, rc = run_case([close(1000), f(TEXT, b"too late"), f(PING, b"too late")],
-                                          server_closes=False)
+        got, close_payload, rc, after = run_case([close(1000), f(TEXT, b"too late"), f(PING, b"too late")],
+                                                 server_closes=False)
         self.assertEqual(got, [])
         self.assertEqual(code_of(close_payload), 1000)
+        self.assertEqual(after, [], "nothing may follow the client's close frame")
+        self.assertEqual(rc, 0)
 
     def test_7_bad_close_frames_are_protocol_errors(self):
         for name, payload in [("1 byte", b"\x03")] + [
