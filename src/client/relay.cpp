@@ -193,7 +193,14 @@ void pump(server::ThreadedServer& server, const RelayOptions& o, net::Transport&
             return;
         }
         pollfd fds[2] = {{client_open ? client.fd() : -1, POLLIN, 0}, {upstream_open ? upstream.fd() : -1, POLLIN, 0}};
-        if (::poll(fds, 2, 100) <= 0) continue;
+        // Bytes OpenSSL already decrypted wake no poll: take them first.
+        bool held = (client_open && client.has_pending()) || (upstream_open && upstream.has_pending());
+        if (held) {
+            fds[0].revents = client_open && client.has_pending() ? POLLIN : 0;
+            fds[1].revents = upstream_open && upstream.has_pending() ? POLLIN : 0;
+        } else if (::poll(fds, 2, 100) <= 0) {
+            continue;
+        }
         for (int side = 0; side < 2; ++side) {
             if (!fds[side].revents) continue;
             net::Transport& from = side == 0 ? client : upstream;

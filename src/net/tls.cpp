@@ -144,6 +144,10 @@ SSL_CTX* new_context(bool server) {
     SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
                               SSL_MODE_RELEASE_BUFFERS);
     if (keylog().file) SSL_CTX_set_keylog_callback(ctx, write_keylog);
+    // No session resumption: every connection is a whole handshake to show, and no server
+    // memory goes to a session cache or to tickets nobody uses.
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    if (server) SSL_CTX_set_num_tickets(ctx, 0);
     return ctx;
 }
 
@@ -271,6 +275,32 @@ std::shared_ptr<TlsContext> TlsContext::client(const std::string& ca_file, bool 
     static const unsigned char alpn[] = "\x08http/1.1";
     SSL_CTX_set_alpn_protos(ctx, alpn, sizeof alpn - 1);
     return out;
+}
+
+std::shared_ptr<TlsContext> TlsContext::client_trusting(const Certificate& certificate) {
+    std::shared_ptr<TlsContext> out = client("", true);
+    Bio bio(BIO_new_mem_buf(certificate.cert_pem.data(), static_cast<int>(certificate.cert_pem.size())));
+    X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+    if (!cert || X509_STORE_add_cert(SSL_CTX_get_cert_store(out->ctx_), cert.get()) != 1) fail("cannot trust the certificate");
+    return out;
+}
+
+namespace {
+long tap_callback(BIO* bio, int oper, const char* data, std::size_t, int, long, int ret, std::size_t* processed) {
+    auto* tap = reinterpret_cast<WireTap*>(BIO_get_callback_arg(bio));
+    if (tap && ret > 0 && processed && data) {
+        if (oper == (BIO_CB_WRITE | BIO_CB_RETURN)) tap->sent.append(data, *processed);
+        if (oper == (BIO_CB_READ | BIO_CB_RETURN)) tap->received.append(data, *processed);
+    }
+    return ret;
+}
+}  // namespace
+
+void attach_tap(Transport& t, WireTap* tap) {
+    if (!t.ssl()) return;
+    BIO* bio = SSL_get_rbio(t.ssl());  // the socket BIO: reads and writes both pass it
+    BIO_set_callback_ex(bio, tap ? tap_callback : nullptr);
+    BIO_set_callback_arg(bio, reinterpret_cast<char*>(tap));
 }
 
 Transport TlsContext::wrap(Fd fd, std::string_view host) const {

@@ -57,6 +57,8 @@ public:
     // A client's: verifies the server against `ca_file` (or the system's store when empty),
     // unless `verify` is false (--insecure: the result is still reported, not enforced).
     static std::shared_ptr<TlsContext> client(const std::string& ca_file, bool verify);
+    // A client's that trusts exactly this certificate (lesson 7's demo trusts its own server).
+    static std::shared_ptr<TlsContext> client_trusting(const Certificate& certificate);
 
     Role role() const { return role_; }
     bool verifies() const { return verify_; }
@@ -72,6 +74,13 @@ private:
     Role role_;
     bool verify_;
 };
+
+// Lesson 7: the bytes a TLS connection really sends and receives, ciphertext and all, recorded
+// as they pass the socket. attach_tap(t, nullptr) stops recording.
+struct WireTap {
+    std::string sent, received;
+};
+void attach_tap(Transport& t, WireTap* tap);
 
 // After a completed handshake.
 TlsSummary summarize(const Transport& t);

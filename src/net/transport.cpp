@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -26,7 +27,8 @@ Transport::Transport(Transport&& other) noexcept
       ssl_(std::exchange(other.ssl_, nullptr)),
       handshaken_(other.handshaken_),
       fatal_(other.fatal_),
-      shut_(other.shut_) {}
+      shut_(other.shut_),
+      deferred_(other.deferred_) {}
 
 Transport& Transport::operator=(Transport&& other) noexcept {
     if (this != &other) {
@@ -36,6 +38,7 @@ Transport& Transport::operator=(Transport&& other) noexcept {
         handshaken_ = other.handshaken_;
         fatal_ = other.fatal_;
         shut_ = other.shut_;
+        deferred_ = other.deferred_;
     }
     return *this;
 }
@@ -54,29 +57,32 @@ void Transport::close() {
 
 const std::string& Transport::error_text() const { return tls_failure; }
 
-// What an OpenSSL call's return means for the caller. `bytes` were moved before it.
+// What an OpenSSL call's return means for the caller. `bytes` were moved before it: they are
+// returned first, and an end or an error that came behind them is kept for the next read.
 IoResult Transport::tls_result(int ret, std::size_t bytes, bool reading) {
-    int error = SSL_get_error(ssl_, ret);
-    if (bytes > 0 && (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE)) return {Io::done, bytes, 0};
-    switch (error) {
-        case SSL_ERROR_WANT_READ: return {Io::want_read, bytes, 0};
-        case SSL_ERROR_WANT_WRITE: return {Io::want_write, bytes, 0};
-        case SSL_ERROR_ZERO_RETURN:  // close_notify: the peer ended its side cleanly
-            if (bytes > 0) return {Io::done, bytes, 0};
-            return {Io::eof, 0, 0};
+    IoResult r = tls_result_of(SSL_get_error(ssl_, ret), reading);
+    if (bytes == 0) return r;
+    if (r.status == Io::eof || r.status == Io::error) deferred_ = r.status;
+    return {Io::done, bytes, 0};
+}
+
+IoResult Transport::tls_result_of(int ssl_error, bool reading) {
+    switch (ssl_error) {
+        case SSL_ERROR_WANT_READ: return {Io::want_read, 0, 0};
+        case SSL_ERROR_WANT_WRITE: return {Io::want_write, 0, 0};
+        case SSL_ERROR_ZERO_RETURN: return {Io::eof, 0, 0};  // close_notify: the peer ended its side cleanly
         case SSL_ERROR_SYSCALL: {
             int saved = errno;
             ERR_clear_error();
             fatal_ = true;
-            if (bytes > 0) return {Io::done, bytes, 0};
+            // A peer gone without close_notify is an end, judged by the WebSocket close before it.
             if (reading && (saved == 0 || saved == ECONNRESET)) return {Io::eof, 0, 0};
             tls_failure = saved ? std::strerror(saved) : "the connection ended";
             return {Io::error, 0, saved ? saved : EPIPE};
         }
-        default:
+        default:  // a bad record, a failed handshake: OpenSSL says why
             fatal_ = true;
             tls_failure = last_tls_error();
-            if (bytes > 0) return {Io::done, bytes, 0};
             return {Io::error, 0, EPROTO};
     }
 }
@@ -99,7 +105,24 @@ IoResult Transport::handshake() {
     return r;
 }
 
+bool Transport::has_pending() const { return ssl_ && (deferred_ != Io::done || SSL_pending(ssl_) > 0); }
+
+IoResult Transport::read_pending(void* into, std::size_t size) {
+    if (deferred_ != Io::done) {
+        Io status = std::exchange(deferred_, Io::done);
+        return {status, 0, status == Io::error ? EPROTO : 0};
+    }
+    std::size_t n = 0;
+    int pending = ssl_ ? SSL_pending(ssl_) : 0;
+    if (pending <= 0) return {Io::want_read, 0, 0};
+    ERR_clear_error();
+    int ret = SSL_read_ex(ssl_, into, std::min(size, static_cast<std::size_t>(pending)), &n);
+    if (ret != 1) return tls_result(ret, 0, true);
+    return {Io::done, n, 0};
+}
+
 IoResult Transport::read(void* into, std::size_t size) {
+    if (ssl_ && deferred_ != Io::done) return read_pending(into, size);
     if (ssl_) {
         // Fill `into` while OpenSSL or the socket has bytes: one SSL_read gives one record.
         auto* out = static_cast<unsigned char*>(into);

@@ -55,6 +55,11 @@ public:
     // After a failed TLS handshake: a last word in plain text, for a peer that spoke no TLS.
     void send_unencrypted(std::string_view text);
     bool secure() const { return ssl_ != nullptr; }
+    // TLS: decrypted bytes OpenSSL holds (epoll cannot see them), or an end or error that came
+    // behind the last bytes read: either way, a read now has something to say.
+    bool has_pending() const;
+    // Reads only what has_pending() promised, never from the socket: a loop over it ends.
+    IoResult read_pending(void* into, std::size_t size);
     bool handshake_done() const { return !ssl_ || handshaken_; }
     ssl_st* ssl() const { return ssl_; }
     const std::string& error_text() const;
@@ -67,12 +72,14 @@ public:
 
 private:
     IoResult tls_result(int ret, std::size_t bytes, bool reading);
+    IoResult tls_result_of(int ssl_error, bool reading);
 
     Fd fd_;
     ssl_st* ssl_ = nullptr;  // owned: freed with the transport
     bool handshaken_ = false;
     bool fatal_ = false;     // OpenSSL failed: no close_notify may follow (SSL_shutdown(3))
     bool shut_ = false;      // close_notify sent
+    Io deferred_ = Io::done; // an end or error found after some bytes: returned by the next read
 };
 
 enum class IoStatus { ok, eof, timeout, error };

@@ -38,9 +38,13 @@ void Connection::on_ready(std::uint32_t events) {
         return;
     }
     bool readable = events & (EPOLLIN | EPOLLHUP | EPOLLERR), writable = events & EPOLLOUT;
-    // With TLS, a read may wait for room to write, and a write for bytes to read.
-    if ((readable && write_wants_read_) || (writable && !read_wants_write_)) server_.flush(*this);
-    if (phase_ != Phase::dead && (readable || (writable && read_wants_write_))) server_.on_readable(*this);
+    // With TLS, a read may wait for room to write, and a write for bytes to read: each is
+    // retried on what it waited for.
+    if (writable || (readable && write_wants_read_)) server_.flush(*this);
+    if (phase_ != Phase::dead && (readable || (writable && read_wants_write_))) {
+        read_wants_write_ = false;
+        server_.on_readable(*this);
+    }
 }
 
 void Connection::on_timer() { server_.on_connection_timer(*this); }
@@ -111,7 +115,13 @@ void Server::accept_clients() {
         if (!fd) return;
         net::set_no_delay(fd.get());
         int raw = fd.get();
-        auto conn = std::make_unique<Connection>(*this, next_id_++, std::move(fd), options_);
+        std::unique_ptr<Connection> conn;
+        try {
+            conn = std::make_unique<Connection>(*this, next_id_++, std::move(fd), options_);
+        } catch (const std::exception& e) {  // TLS could not start for it (out of memory)
+            print::err(fmt::format("warning: {}; dropping a new client", e.what()));
+            continue;
+        }
         Connection& c = *conn;
         c.last_seen_ = loop_.now();
         c.deadline_ = c.last_seen_ + options_.handshake_timeout;
@@ -166,17 +176,19 @@ void Server::continue_tls(Connection& c) {
 
 void Server::on_readable(Connection& c) {
     if (c.phase_ == Connection::Phase::tls) return continue_tls(c);
+    if (c.reading_paused_ && c.phase_ == Connection::Phase::websocket) return;
+    read_once(c, false);
     // With TLS a read that filled the buffer may leave decrypted bytes inside OpenSSL, which
-    // epoll cannot see: read again until a read comes back short.
-    for (;;) {
-        if (c.reading_paused_ && c.phase_ == Connection::Phase::websocket) return;
-        std::size_t n = read_once(c);
-        if (n < read_buffer_.size() || !c.transport_.secure() || c.phase_ == Connection::Phase::dead) return;
-    }
+    // epoll cannot see: take those too (and only those: what is still in the socket waits for
+    // the next turn, so one busy client cannot keep the loop from everyone else).
+    while (c.transport_.has_pending() && c.phase_ != Connection::Phase::dead &&
+           !(c.reading_paused_ && c.phase_ == Connection::Phase::websocket))
+        read_once(c, true);
 }
 
-std::size_t Server::read_once(Connection& c) {
-    net::IoResult r = c.transport_.read(read_buffer_.data(), read_buffer_.size());
+void Server::read_once(Connection& c, bool pending_only) {
+    net::IoResult r = pending_only ? c.transport_.read_pending(read_buffer_.data(), read_buffer_.size())
+                                   : c.transport_.read(read_buffer_.data(), read_buffer_.size());
     if (c.read_wants_write_ != (r.status == net::Io::want_write)) {
         c.read_wants_write_ = r.status == net::Io::want_write;
         update_interest(c);
@@ -184,16 +196,14 @@ std::size_t Server::read_once(Connection& c) {
     switch (r.status) {
         case net::Io::done: break;
         case net::Io::want_read:
-        case net::Io::want_write: return 0;
-        case net::Io::eof: peer_gone(c, "the client hung up without a close frame"); return 0;
+        case net::Io::want_write: return;
+        case net::Io::eof: peer_gone(c, "the client hung up without a close frame"); return;
         case net::Io::error:
             peer_gone(c, c.transport_.secure() ? "TLS: " + c.transport_.error_text() : "connection reset");
-            return 0;
+            return;
     }
     c.last_seen_ = loop_.now();
-    auto bytes = std::span(read_buffer_.data(), r.bytes);
-    handle_input(c, bytes);
-    return r.bytes;
+    handle_input(c, std::span(read_buffer_.data(), r.bytes));
 }
 
 void Server::handle_input(Connection& c, std::span<std::uint8_t> bytes) {
@@ -480,15 +490,25 @@ void Server::flush(Connection& c) {
         c.write_shut_ = true;
     }
     // Backpressure: a client that does not read its replies is not read from either.
+    bool was_paused = c.reading_paused_;
     if (c.backlog() > options_.max_backlog) c.reading_paused_ = true;
     else if (c.backlog() <= options_.max_backlog / 2) c.reading_paused_ = false;
     update_interest(c);
+    if (was_paused && !c.reading_paused_ && c.transport_.has_pending()) {
+        // Reading resumes, but what OpenSSL holds wakes no epoll: read it soon, if still there.
+        loop_.defer([this, id = c.id_, slot = c.slot_] {
+            if (slot < connections_.size() && connections_[slot]->id_ == id) on_readable(*connections_[slot]);
+        });
+    }
     if (c.phase_ == Connection::Phase::websocket && c.session_.can_release_memory()) schedule(c);
 }
 
 void Server::update_interest(Connection& c) {
-    bool read = !c.reading_paused_ || c.write_wants_read_ || c.phase_ == Connection::Phase::tls;
-    bool write = (c.session_.has_output() && c.phase_ != Connection::Phase::tls) || c.read_wants_write_;
+    // A TLS read that waits for room to write watches for room only (readable would fire again
+    // and again with nothing to do), and a write that waits for bytes watches for bytes.
+    bool read = (!c.reading_paused_ || c.write_wants_read_ || c.phase_ == Connection::Phase::tls) && !c.read_wants_write_;
+    bool write = (c.session_.has_output() && c.phase_ != Connection::Phase::tls && !c.write_wants_read_) ||
+                 c.read_wants_write_;
     auto want = static_cast<std::uint8_t>((read ? unsigned{EPOLLIN} : 0u) | (write ? unsigned{EPOLLOUT} : 0u));
     if (want != c.interest_) {
         c.interest_ = want;

@@ -166,7 +166,7 @@ private:
     void accept_clients();
     void on_readable(Connection&);
     void continue_tls(Connection&);
-    std::size_t read_once(Connection&);
+    void read_once(Connection&, bool pending_only);
     void handle_input(Connection&, std::span<std::uint8_t> bytes);
     void handle_http(Connection&, std::string_view received, bool buffered);
     void upgrade(Connection&, const http::Request&, std::string_view after_head);

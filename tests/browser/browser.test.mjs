@@ -21,7 +21,7 @@ async function startLesson(name, ...args) {
     const timer = setTimeout(() => reject(new Error(`${name} did not start: ${output}`)), 10000);
     proc.stdout.on('data', (chunk) => {
       output += chunk;
-      const m = output.match(/^listening on (http:\/\/[^ ]+\/)\n/);
+      const m = output.match(/^listening on (https?:\/\/[^ ]+\/)\n/);
       if (m) { clearTimeout(timer); resolve(m[1]); }
     });
     proc.on('exit', (code) => reject(new Error(`${name} exited with ${code}: ${output}`)));
@@ -176,6 +176,28 @@ test('lesson 6: the relay between Chromium and lesson 5 shows every frame both w
   await bob.close();
   assert.equal(await stopLesson(relay), 0);
   assert.equal(await stopLesson(chat), 0);
+});
+
+// --tls: the same chat room over https:// and wss://. The certificate is made for this run,
+// so the browser context is told to accept it (as a student clicks through the warning).
+test('lesson 5 --tls: two tabs chat over wss://', async () => {
+  const lesson = await startLesson('lesson5-chat', '--tls');
+  assert.match(lesson.url, /^https:/);
+  const context = await browser.newContext({ ignoreHTTPSErrors: true });
+  const alice = await context.newPage();
+  const bob = await context.newPage();
+  const opened = [];
+  alice.on('websocket', (ws) => opened.push(ws.url()));
+  await alice.goto(`${lesson.url}?name=alice`);
+  await alice.locator('#content .login').first().waitFor({ timeout: 10000 });
+  await bob.goto(`${lesson.url}?name=bob`);
+  await alice.getByText('system: bob joined the chat').waitFor({ timeout: 10000 });
+  await alice.fill('#ipt', 'hello over TLS');
+  await alice.press('#ipt', 'Enter');
+  await bob.getByText('alice: hello over TLS').waitFor({ timeout: 10000 });
+  assert.ok(opened.length > 0 && opened.every((u) => u.startsWith('wss://')), `the page opened ${opened}`);
+  await context.close();
+  assert.equal(await stopLesson(lesson), 0);
 });
 
 test('lesson 5: two tabs chat and each sees the other', async () => {

@@ -267,6 +267,23 @@ class ClientOverTls(unittest.TestCase):
         code, out, err = self.client(f"ws://127.0.0.1:{self.peer.port}/", "--connect-timeout", "3", input=b"")
         self.assertNotEqual(code, 0, out)
 
+    def test_lesson7_inspects_a_python_wss_server(self):
+        lesson7 = os.path.join(BIN, "lesson7-wss")
+        p = subprocess.run([lesson7, f"wss://localhost:{self.peer.port}/", "--ca", self.cert, "--color", "never"],
+                           capture_output=True, timeout=60)
+        out = p.stdout.decode()
+        self.assertEqual(p.returncode, 0, out + p.stderr.decode())
+        self.assertIn("handshake, in the clear: ClientHello", out)
+        self.assertIn("handshake, in the clear: ServerHello", out)
+        self.assertIn("✓ the certificate verified", out)
+        self.assertIn('✓ no "GET" or "Upgrade" in these bytes', out)
+        self.assertIn('← pong "lesson 7"', out)
+        p = subprocess.run([lesson7, f"wss://127.0.0.1:{self.peer.port}/", "--color", "never"],
+                           capture_output=True, timeout=60)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("self-signed certificate", p.stderr.decode())
+        self.assertIn("ClientHello", p.stdout.decode())  # what was sent before the refusal is shown
+
     def test_the_relay_speaks_tls_on_both_sides(self):
         with tempfile.TemporaryDirectory() as d:
             saved = os.path.join(d, "relay.pem")
