@@ -30,6 +30,16 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
+// --tls: every connection is wss:// (the certificate is not checked: the load is the point).
+std::shared_ptr<net::TlsContext> g_tls;
+
+Client dial_client(std::uint16_t port, const std::string& path, Random& random) {
+    ClientOptions o;
+    o.connect_timeout = o.handshake_timeout = std::chrono::seconds(10);
+    o.tls = g_tls;
+    return Client(Url{g_tls ? "wss" : "ws", "127.0.0.1", port, path}, random, o);
+}
+
 // One connection of the load: a client session on the loop. `on_message` sees each message.
 struct Conn final : net::Watcher {
     net::Loop& loop;
@@ -49,9 +59,17 @@ struct Conn final : net::Watcher {
         if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR))) return;
         static std::vector<std::uint8_t> buffer(1 << 20);
         net::IoResult r = transport.read(buffer.data(), buffer.size());
-        if (r.status == net::Io::want_read) return;
-        if (r.status != net::Io::done) throw std::runtime_error("the server closed a connection (a receiver too slow?)");
-        std::span<std::uint8_t> bytes(buffer.data(), r.bytes);
+        for (;;) {
+            if (r.status == net::Io::want_read || r.status == net::Io::want_write) break;
+            if (r.status != net::Io::done) throw std::runtime_error("the server closed a connection (a receiver too slow?)");
+            take(std::span(buffer.data(), r.bytes));
+            if (!transport.has_pending()) break;  // TLS: bytes OpenSSL holds wake no epoll
+            r = transport.read_pending(buffer.data(), buffer.size());
+        }
+        flush();
+    }
+
+    void take(std::span<std::uint8_t> bytes) {
         if (!in.empty()) {
             in.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
             bytes = std::span(reinterpret_cast<std::uint8_t*>(in.data()), in.size());
@@ -63,7 +81,6 @@ struct Conn final : net::Watcher {
         });
         std::string tail(reinterpret_cast<const char*>(bytes.data()) + used, bytes.size() - used);
         in = std::move(tail);
-        flush();
     }
 
     void flush() {
@@ -87,7 +104,7 @@ struct Conn final : net::Watcher {
 // Connects and upgrades with the project's blocking client (which runs every client check),
 // then puts the connection on the loop.
 std::unique_ptr<Conn> open_connection(net::Loop& loop, std::uint16_t port, const std::string& path, Random& random) {
-    Client client("127.0.0.1", port, path, random, std::chrono::seconds(10));
+    Client client = dial_client(port, path, random);
     std::string leftover;
     net::Transport t = std::move(client).take(leftover);
     auto c = std::make_unique<Conn>(loop, std::move(t), random, std::move(leftover));
@@ -242,7 +259,7 @@ int run_handshakes(std::uint16_t port, int pid, const std::string& path, double 
     // reported is per second of the server's CPU, so the load client's own time does not count.
     Random random(4);
     auto one = [&] {
-        Client client("127.0.0.1", port, path, random, std::chrono::seconds(10));
+        Client client = dial_client(port, path, random);
         Received r = client.close(1000, "");
         if (r.kind != Event::Kind::close) throw std::runtime_error("the server did not answer the close");
     };
@@ -273,6 +290,8 @@ int main(int argc, char** argv) {
     double seconds = 5;
     std::string path = "/ws";
     app.add_option("--port", port)->required();
+    bool tls = false;
+    app.add_flag("--tls", tls, "wss:// instead of ws://");
     auto* echo = app.add_subcommand("echo", "N connections each keeping K messages in flight");
     echo->add_option("--connections", connections);
     echo->add_option("--inflight", inflight);
@@ -295,6 +314,7 @@ int main(int argc, char** argv) {
     CLI11_PARSE(app, argc, argv);
     net::raise_open_file_limit();
     try {
+        if (tls) g_tls = net::TlsContext::client("", false);
         if (echo->parsed()) return run_echo(port, connections, inflight, size, seconds);
         if (chat->parsed()) return run_chat(port, receivers, inflight, size, seconds);
         if (hs->parsed()) return run_handshakes(port, pid, path, seconds);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make bench`: the protocol core's speed (Google Benchmark), then the servers under load from
 # ws_load (bench/ws_load.cpp): echo, handshakes per server CPU-second, chat broadcast, and memory
-# per idle connection (RSS growth and peak RSS growth, handshakes included).
+# per idle connection (RSS growth and peak RSS growth, handshakes included), over ws:// and wss://.
 set -euo pipefail
 bin="${1:-build/bin}"
 seconds="${BENCH_SECONDS:-5}"
@@ -22,7 +22,7 @@ start() {
         if grep -q '^listening on' "$out"; then break; fi
         sleep 0.1
     done
-    server_port="$(sed -n 's|^listening on http://.*:\([0-9]*\)/$|\1|p' "$out" | head -1)"
+    server_port="$(sed -n 's|^listening on https\{0,1\}://.*:\([0-9]*\)/$|\1|p' "$out" | head -1)"
     rm -f "$out"
 }
 stop() { kill -TERM "$server_pid"; wait "$server_pid" || true; }
@@ -42,6 +42,19 @@ for n in 1000 10000; do
     "$bin/ws_load" --port "$server_port" idle --connections "$n" --pid "$server_pid" --path /
     stop
 done
+
+echo
+echo "== lesson4-framing serve --tls: the same over wss:// (TLS 1.3, a self-signed P-256 certificate)"
+start lesson4-framing serve --tls
+"$bin/ws_load" --port "$server_port" --tls echo --connections 64 --inflight 16 --size 32 --seconds "$seconds"
+"$bin/ws_load" --port "$server_port" --tls echo --connections 8 --inflight 4 --size 65536 --seconds "$seconds"
+stop
+start lesson4-framing serve --tls
+"$bin/ws_load" --port "$server_port" --tls handshakes --pid "$server_pid" --path / --seconds "$seconds"
+stop
+start lesson4-framing serve --tls
+"$bin/ws_load" --port "$server_port" --tls idle --connections 1000 --pid "$server_pid" --path /
+stop
 
 echo
 echo "== lesson5-chat: broadcast"

@@ -118,24 +118,35 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(1, 3600))
         ->capture_default_str();
     app.add_option("--max-bytes", max_bytes, "bytes to print from one connection before hanging up")->capture_default_str();
+    lesson::TlsFlags tls_flags;
+    lesson::add_tls_options(app, tls_flags);
     lesson::add_output_options(app, common, "-v: every byte of long reads too, and when each read came");
 
     return lesson::run(app, argc, argv, [&] {
         lesson::apply(common);
         // The demo picks a free port unless one is given, so it runs beside a lesson in use.
         std::uint16_t port = common.demo && app.count("--port") == 0 ? 0 : common.port;
+        if (common.demo && lesson::uses_tls(tls_flags))
+            throw std::runtime_error("--demo runs without TLS; lesson 7's --demo tells the TLS story");
+        lesson::ServerTls tls = lesson::server_tls(tls_flags);
         server::ThreadedServer server(common.host, port);
+        server.use_tls(tls.context);
         server::stop_on_signals(server);
         auto local = server.local();
-        print::out(fmt::format("listening on http://{}/\n", local.str()));
+        print::out(fmt::format("listening on {}://{}/\n", tls.context ? "https" : "http", local.str()));
+        print::out(tls.story);
         auto hang_up = std::chrono::milliseconds(common.demo ? 1000 : hang_up_seconds * 1000);
 
         auto serve = [&](net::Transport fd, net::Endpoint peer, int number) {
             session(server, std::move(fd), peer, number, hang_up, max_bytes, common.verbose);
         };
         if (!common.demo) {
-            print::out(fmt::format("Open html/handshake.html in a browser (it connects to ws://127.0.0.1:8080),\n"
-                                   "or run: lesson1-raw-tcp --demo\n\n"));
+            if (tls.context)
+                print::out(fmt::format("Point a wss:// client at wss://{}/ (e.g. lesson6-client with --ca): what\n"
+                                       "arrives is shown decrypted, as the server's code sees it.\n\n", local.str()));
+            else
+                print::out(fmt::format("Open html/handshake.html in a browser (it connects to ws://127.0.0.1:8080),\n"
+                                       "or run: lesson1-raw-tcp --demo\n\n"));
             server.run(serve);
             return 0;
         }

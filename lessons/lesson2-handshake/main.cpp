@@ -90,6 +90,8 @@ int main(int argc, char** argv) {
     app.add_option("--request-timeout", request_seconds, "seconds a client has to send its whole request")
         ->check(CLI::Range(1.0, 3600.0))
         ->capture_default_str();
+    lesson::TlsFlags tls_flags;
+    lesson::add_tls_options(app, tls_flags);
     lesson::add_html_dir_option(app, common);
     lesson::add_output_options(app, common, "-v: CR LF made visible, the response in hex; -vv: the request in hex too");
 
@@ -101,15 +103,20 @@ int main(int argc, char** argv) {
         lesson.request_timeout = std::chrono::milliseconds(static_cast<long long>(request_seconds * 1000));
         lesson.watch_time = std::chrono::milliseconds(static_cast<long long>((common.demo ? 3 : watch_seconds) * 1000));
         std::uint16_t port = common.demo && app.count("--port") == 0 ? 0 : common.port;
+        if (common.demo && lesson::uses_tls(tls_flags))
+            throw std::runtime_error("--demo runs without TLS; lesson 7's --demo tells the TLS story");
+        lesson::ServerTls tls = lesson::server_tls(tls_flags);
         server::ThreadedServer server(common.host, port);
+        server.use_tls(tls.context);
         server::stop_on_signals(server);
         auto local = server.local();
-        print::out(fmt::format("listening on http://{}/\n", local.str()));
+        print::out(fmt::format("listening on {}://{}/\n", tls.context ? "https" : "http", local.str()));
+        print::out(tls.story);
         auto serve = [&](net::Transport t, net::Endpoint peer, int number) {
             server::tell_handshake(server, lesson, std::move(t), peer, number);
         };
         if (!common.demo) {
-            print::out(fmt::format("Open http://{}/ in a browser: the page opens a WebSocket back to this lesson.\n\n",
+            print::out(fmt::format("Open {}://{}/ in a browser: the page opens a WebSocket back to this lesson.\n\n", tls.context ? "https" : "http",
                                    local.str()));
             server.run(serve);
             return 0;

@@ -17,6 +17,9 @@ bool BlockingSession::flush(std::chrono::milliseconds timeout) {
     if (!session_.has_output()) return true;
     auto status = net::write_all(transport_, session_.output(), net::after(timeout));
     session_.wrote(session_.backlog());
+    // Bytes not sent are gone: the stream is broken, and TLS may still hold half a record of
+    // them that must never be followed by other bytes. The connection ends here.
+    if (status != net::IoStatus::ok) transport_.close();
     return status == net::IoStatus::ok;
 }
 

@@ -68,7 +68,18 @@ void ThreadedServer::run(const Session& session, int max_connections) {
             std::thread thread([this, session, fd = std::move(fd), peer, accepted, done]() mutable {
                 // A thread must not end the program with an exception: say it, end the session.
                 try {
-                    session(net::Transport(std::move(fd)), peer, accepted);
+                    if (!tls_) {
+                        session(net::Transport(std::move(fd)), peer, accepted);
+                    } else {
+                        net::Transport t = tls_->wrap(std::move(fd));
+                        try {
+                            net::handshake_blocking(t, net::after(std::chrono::seconds(10)));
+                        } catch (const std::exception& e) {
+                            print::out(fmt::format("#{} from {}: {}\n", accepted, peer.str(), e.what()));
+                            t = {};
+                        }
+                        if (t) session(std::move(t), peer, accepted);
+                    }
                 } catch (const std::exception& e) {
                     print::err(fmt::format("error: connection #{}: {}", accepted, e.what()));
                 } catch (...) {

@@ -10,9 +10,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "net/socket.hpp"
+#include "net/tls.hpp"
 #include "net/transport.hpp"
 
 namespace ws::server {
@@ -38,9 +40,14 @@ public:
     void stop() { stopping_ = true; }
     bool stopping() const { return stopping_; }
 
+    // --tls: each client's TLS handshake runs on its thread first (within 10 s); a failed one is
+    // one line, and the session never sees that client.
+    void use_tls(std::shared_ptr<net::TlsContext> tls) { tls_ = std::move(tls); }
+
     static constexpr std::size_t kMaxSessions = 64;
 
 private:
+    std::shared_ptr<net::TlsContext> tls_;
     void session_ended();
 
     net::Listener listener_;

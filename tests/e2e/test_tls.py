@@ -138,6 +138,29 @@ class ServersOverTls(unittest.TestCase):
                 self.assertIn(label, labels)
 
 
+class ThreadPerClientLessonsOverTls(unittest.TestCase):
+    def test_lesson1_prints_the_decrypted_request(self):
+        with TlsLesson("lesson1-raw-tcp", "--hang-up-after", "1") as server:
+            ctx = trusting(server.cert)
+            with socket.create_connection(("127.0.0.1", server.port)) as raw, \
+                    ctx.wrap_socket(raw, server_hostname="localhost") as s:
+                s.sendall(b"GET /chat HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n\r\n")
+                out = server.lesson.wait_for_output(rb"Upgrade: websocket", 10)
+            self.assertIn("GET /chat HTTP/1", out)  # the decrypted bytes, as lesson 1 shows any
+            self.assertIn("#1 read 1: 59 bytes", out)
+            self.assertEqual(server.lesson.stop(), 0)
+
+    def test_lesson2_upgrades_over_wss(self):
+        with TlsLesson("lesson2-handshake") as server:
+            async def run():
+                async with websockets.connect(server.url, ssl=trusting(server.cert)):
+                    pass
+            arun(run(), 30)
+            out = server.lesson.wait_for_output(rb"101 Switching Protocols", 10)
+            self.assertIn("Sec-WebSocket-Accept", out)
+            self.assertEqual(server.lesson.stop(), 0)
+
+
 class HostileOnTheTlsPort(unittest.TestCase):
     def test_bad_bytes_and_stalls_are_dropped_and_everyone_else_is_served(self):
         with TlsLesson("lesson4-framing", "serve", "-v", "--handshake-timeout", "1") as server:
