@@ -87,6 +87,20 @@ test('lesson 2: the browser fires onopen after the 101', async () => {
   assert.equal(await stopLesson(lesson), 0);
 });
 
+test('lesson 2 --tls: the handshake page over https:// opens a wss:// WebSocket', async () => {
+  const lesson = await startLesson('lesson2-handshake', '--tls');
+  const context = await browser.newContext({ ignoreHTTPSErrors: true });
+  const page = await context.newPage();
+  const opened = [];
+  page.on('websocket', (ws) => opened.push(ws.url()));
+  await page.goto(lesson.url);
+  await page.locator('#log .open').waitFor({ timeout: 10000 });
+  assert.equal(await page.locator('#state').textContent(), '1 OPEN');
+  assert.ok(opened.length === 1 && opened[0].startsWith('wss://'), `the page opened ${opened}`);
+  await context.close();
+  assert.equal(await stopLesson(lesson), 0);
+});
+
 // What lesson 2's README says Chromium does with each wrong answer, checked with Chromium, and
 // what the lesson then says it saw.
 test('lesson 2 --mistake lf-only: Chromium accepts a 101 with bare LF line endings', async () => {

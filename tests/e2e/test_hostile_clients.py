@@ -1,11 +1,13 @@
 """End-to-end: thousands of hostile clients (garbage instead of HTTP, random and broken frames,
-requests cut anywhere, resets) against both epoll servers; afterwards a normal client must be
+requests cut anywhere, resets; over TLS also bytes that are not TLS and cut ClientHellos) against
+both epoll servers; afterwards a normal client must be
 served at once and the server must stop cleanly. Under `make asan` this also runs the event
 loop's code paths under the sanitizers."""
 import asyncio
 import os
 import random
 import socket
+import ssl
 import time
 import unittest
 
@@ -16,9 +18,24 @@ from harness import Lesson, arun, frame, handshake, raw
 SECONDS = float(os.environ.get("WS_HOSTILE_SECONDS", "4"))
 
 
-def hostile_client(rng, port, path):
+INSECURE = ssl.create_default_context()
+INSECURE.check_hostname = False
+INSECURE.verify_mode = ssl.CERT_NONE
+
+
+def hostile_client(rng, port, path, tls=False):
     s = raw(port, timeout=2)
     try:
+        if tls:
+            roll = rng.random()
+            if roll < 0.1:
+                s.sendall(rng.randbytes(rng.randint(1, 3000)))  # not TLS at all
+                return
+            if roll < 0.2:
+                hello = bytes.fromhex("16030100f4010000f00303") + rng.randbytes(240)
+                s.sendall(hello[:rng.randint(1, len(hello))])  # a ClientHello cut anywhere
+                return
+            s = INSECURE.wrap_socket(s)
         roll = rng.random()
         if roll < 0.15:
             s.sendall(rng.randbytes(rng.randint(1, 3000)))  # not HTTP at all
@@ -57,18 +74,19 @@ def hostile_client(rng, port, path):
 
 
 class HostileClients(unittest.TestCase):
-    def storm(self, name, args, path, greeting):
+    def storm(self, name, args, path, greeting, tls=False):
         rng = random.Random(2026)
-        with Lesson(name, *args) as lesson:
+        with Lesson(name, *args, *(["--tls"] if tls else [])) as lesson:
             deadline = time.monotonic() + SECONDS
             count = 0
             while time.monotonic() < deadline:
-                hostile_client(rng, lesson.port, path)
+                hostile_client(rng, lesson.port, path, tls)
                 count += 1
             self.assertGreater(count, 100)
 
             async def normal_client():
-                async with websockets.connect(f"ws://127.0.0.1:{lesson.port}{path}", open_timeout=5) as ws:
+                async with websockets.connect(f"{'wss' if tls else 'ws'}://127.0.0.1:{lesson.port}{path}", open_timeout=5,
+                                              ssl=INSECURE if tls else None) as ws:
                     await ws.send(greeting)
                     return await asyncio.wait_for(ws.recv(), 5)
             return arun(normal_client()), lesson.stop()
@@ -80,6 +98,15 @@ class HostileClients(unittest.TestCase):
 
     def test_chat_room_keeps_serving_and_forgets_the_hostile_ones(self):
         reply, code = self.storm("lesson5-chat", ["--ping-interval", "1"], "/ws", '{"type":"LOGIN","name":"after"}')
+        self.assertEqual(reply, '{"type":"USERS","users":["after"]}')
+        self.assertEqual(code, 0)
+
+    def test_both_keep_serving_over_tls(self):
+        reply, code = self.storm("lesson4-framing", ["serve"], "/", "still alive over TLS?", tls=True)
+        self.assertEqual(reply, "still alive over TLS?")
+        self.assertEqual(code, 0)
+        reply, code = self.storm("lesson5-chat", ["--ping-interval", "1"], "/ws", '{"type":"LOGIN","name":"after"}',
+                                 tls=True)
         self.assertEqual(reply, '{"type":"USERS","users":["after"]}')
         self.assertEqual(code, 0)
 
