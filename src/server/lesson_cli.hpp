@@ -88,8 +88,9 @@ inline ServerTls server_tls(const TlsFlags& t) {
         origin = "a self-signed certificate made for this run (an EC P-256 key)";
         if (!t.save_cert.empty()) {
             std::FILE* f = std::fopen(t.save_cert.c_str(), "w");
-            if (!f || std::fwrite(c.cert_pem.data(), 1, c.cert_pem.size(), f) != c.cert_pem.size() || std::fclose(f) != 0)
-                throw std::runtime_error(fmt::format("cannot write the certificate to {}", t.save_cert));
+            bool written = f && std::fwrite(c.cert_pem.data(), 1, c.cert_pem.size(), f) == c.cert_pem.size();
+            if (f && std::fclose(f) != 0) written = false;
+            if (!written) throw std::runtime_error(fmt::format("cannot write the certificate to {}", t.save_cert));
             origin += fmt::format(", saved to {}", t.save_cert);
         }
     }
