@@ -12,7 +12,7 @@ want_fuzz=0
 [[ "${1:-}" == "--fuzz" ]] && want_fuzz=1
 
 packages=(cmake make g++ pkg-config libcli11-dev libfmt-dev libssl-dev libgtest-dev libbenchmark-dev
-          nlohmann-json3-dev python3 python3-websockets openssl)
+          nlohmann-json3-dev python3 python3-websockets openssl zlib1g-dev)
 (( want_browser )) && packages+=(chromium nodejs npm)
 (( want_fuzz )) && packages+=(clang libclang-rt-14-dev)
 
