@@ -3,11 +3,18 @@
 #include <charconv>
 #include <stdexcept>
 
+#include <fmt/format.h>
+
 namespace ws {
 namespace {
 
 [[noreturn]] void bad(std::string_view text, std::string_view why) {
-    throw std::runtime_error("\"" + std::string(text) + "\" is not a WebSocket URL: " + std::string(why) +
+    std::string shown;  // control characters are not sent to the terminal as they are
+    for (char c : text) {
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) shown += "\\x" + fmt::format("{:02x}", static_cast<unsigned char>(c));
+        else shown += c;
+    }
+    throw std::runtime_error("\"" + shown + "\" is not a WebSocket URL: " + std::string(why) +
                              " (expected ws://HOST[:PORT]/PATH, e.g. ws://127.0.0.1:8080/ws)");
 }
 
@@ -22,6 +29,11 @@ std::string Url::str() const { return scheme + "://" + host_header() + path; }
 
 Url parse_url(std::string_view text) {
     Url url;
+    // Every byte of the URL ends up in the request line or the Host header: a space or a CR LF
+    // there would change the request itself.
+    for (char c : text)
+        if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f)
+            bad(text, "it has a space or a control character (write them percent-encoded, e.g. %20)");
     auto scheme_end = text.find("://");
     if (scheme_end == std::string_view::npos) bad(text, "no scheme");
     url.scheme = text.substr(0, scheme_end);

@@ -86,7 +86,9 @@ std::string frame_fields(const FrameHeader& h) {
     std::vector<std::pair<std::string, std::string>> rows = {
         {"FIN", h.fin ? "1  (the last frame of its message)" : "0  (more frames of this message follow)"},
         {"RSV1 RSV2 RSV3", fmt::format("{} {} {}{}", int(h.rsv1), int(h.rsv2), int(h.rsv3),
-                                       (h.rsv1 || h.rsv2 || h.rsv3) ? "  (set, but no extension was agreed)" : "")},
+                                       h.rsv2 || h.rsv3 ? "  (reserved: no extension defines them here)"
+                                       : h.rsv1         ? "  (RSV1: compressed, if permessage-deflate was agreed)"
+                                                        : "")},
         {"opcode", fmt::format("0x{:x} = {}{}", h.opcode, opcode_name(h.opcode),
                                is_control(h.opcode) ? " (control frame)" : "")},
         {"MASK", h.masked ? "1  (masked: a client sent this)" : "0  (not masked: a server sent this)"},
@@ -106,7 +108,8 @@ std::string frame_summary(const FrameHeader& h, std::string_view payload, bool i
         detail = printable(payload, 40);
     }
     return fmt::format("{} {:<12} {}{}{} {} B {}", incoming ? "←" : "→", opcode_name(h.opcode), h.fin ? "fin" : "---",
-                       h.masked ? " masked" : "", (h.rsv1 || h.rsv2 || h.rsv3) ? " RSV!" : "", h.payload_length, detail);
+                       h.masked ? " masked" : "", h.rsv2 || h.rsv3 ? " RSV!" : h.rsv1 ? " RSV1" : "", h.payload_length,
+                       detail);
 }
 
 std::string frame_log(std::string_view prefix, const FrameHeader& h, std::string_view header_bytes,

@@ -162,6 +162,13 @@ class AgainstBadServers(Case):
         code, _, err = client("http://127.0.0.1:8080/")
         self.assertEqual(code, 1)
         self.assertIn("a WebSocket's starts with ws://", err)
+        # Bytes that would change the request itself (a header smuggled in through the URL).
+        for url in ("ws://127.0.0.1:8080/a b", "ws://127.0.0.1:8080/x\r\nX-Injected: 1", "ws://127.0.0.1\r\n:8080/"):
+            with self.subTest(url=url):
+                code, _, err = client(url)
+                self.assertEqual(code, 1)
+                self.assertIn("a space or a control character", err)
+                self.assertNotIn("\r", err)
 
 
 def accept_of(key):
