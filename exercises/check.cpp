@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 
 #include "../tests/cases/exercise_cases.hpp"
+#include "net/tls_record.hpp"
 #include "print/print.hpp"
 #include "proto/frame.hpp"
 #include "proto/handshake.hpp"
@@ -144,6 +145,22 @@ std::optional<std::string> check_frame_header() {
     return std::nullopt;
 }
 
+std::optional<std::string> check_tls_record() {
+    for (const auto& c : cases::kTlsRecord) {
+        auto got = net::read_tls_record_header(c.bytes);
+        if (!c.complete) {
+            if (got) return fmt::format("{} ({}): should be std::nullopt, got a header", c.what, print::hex(c.bytes));
+            continue;
+        }
+        if (!got) return fmt::format("{} ({}): should be a header, got std::nullopt", c.what, print::hex(c.bytes));
+        if (got->type != c.type || got->version != c.version || got->length != c.length)
+            return fmt::format("{} ({}): should be type {}, version 0x{:04x}, length {}; got {}, 0x{:04x}, {}", c.what,
+                               print::hex(c.bytes.substr(0, 5)), c.type, c.version, c.length, got->type, got->version,
+                               got->length);
+    }
+    return std::nullopt;
+}
+
 const std::vector<Exercise>& exercises() {
     static const std::vector<Exercise> all = {
         {"1", "where an HTTP head ends", "1-head-length.cpp", "lesson2-handshake",
@@ -164,6 +181,9 @@ const std::vector<Exercise>& exercises() {
         {"6", "the header a client writes", "6-frame-header.cpp", "lesson6-client",
          "out[0] = fin bit | opcode; out[1] = mask bit | 7-bit length (or 126/127, then the bytes, top first); then "
          "the key", check_frame_header},
+        {"7", "a TLS record's header", "7-tls-record.cpp", "lesson7-wss",
+         "fewer than 5 bytes: std::nullopt; else bytes[0], then (bytes[1] << 8) | bytes[2], then the same for 3 and 4",
+         check_tls_record},
     };
     return all;
 }

@@ -133,7 +133,7 @@ int main(int argc, char** argv) {
         server.use_tls(tls.context);
         server::stop_on_signals(server);
         auto local = server.local();
-        print::out(fmt::format("listening on {}://{}/\n", tls.context ? "https" : "http", local.str()));
+        print::out(fmt::format("listening on {}://{}/\n", tls.page_scheme(), local.str()));
         print::out(tls.story);
         auto hang_up = std::chrono::milliseconds(common.demo ? 1000 : hang_up_seconds * 1000);
 

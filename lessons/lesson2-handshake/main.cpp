@@ -110,13 +110,13 @@ int main(int argc, char** argv) {
         server.use_tls(tls.context);
         server::stop_on_signals(server);
         auto local = server.local();
-        print::out(fmt::format("listening on {}://{}/\n", tls.context ? "https" : "http", local.str()));
+        print::out(fmt::format("listening on {}://{}/\n", tls.page_scheme(), local.str()));
         print::out(tls.story);
         auto serve = [&](net::Transport t, net::Endpoint peer, int number) {
             server::tell_handshake(server, lesson, std::move(t), peer, number);
         };
         if (!common.demo) {
-            print::out(fmt::format("Open {}://{}/ in a browser: the page opens a WebSocket back to this lesson.\n\n", tls.context ? "https" : "http",
+            print::out(fmt::format("Open {}://{}/ in a browser: the page opens a WebSocket back to this lesson.\n\n", tls.page_scheme(),
                                    local.str()));
             server.run(serve);
             return 0;

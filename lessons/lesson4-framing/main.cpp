@@ -182,11 +182,11 @@ int main(int argc, char** argv) {
             apps::Echo echo;
             server::Server srv(options, echo);
             server::stop_on_signals(srv);
-            const std::string_view scheme = lesson::scheme(options);
+            const std::string_view scheme = tls.page_scheme();
             print::out(fmt::format("listening on {}://{}/\n", scheme, srv.local().str()));
             print::out(tls.story);
             print::out(fmt::format("Open {}://{}/ in a browser, or point any WebSocket client at {}://{}/\n", scheme,
-                                   srv.local().str(), options.tls ? "wss" : "ws", srv.local().str()));
+                                   srv.local().str(), tls.ws_scheme(), srv.local().str()));
             srv.run();
             print::out("stopped: every client was sent close 1001 (going away)\n");
             return 0;

@@ -137,7 +137,7 @@ int main(int argc, char** argv) {
         apps::ChatRoom room(chat_limits);
         server::Server srv(options, room);
         server::stop_on_signals(srv);
-        const std::string_view scheme = lesson::scheme(options);
+        const std::string_view scheme = tls.page_scheme();
         print::out(fmt::format("listening on {}://{}/\n", scheme, srv.local().str()));
         print::out(tls.story);
         if (!common.demo) {

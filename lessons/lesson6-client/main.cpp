@@ -24,11 +24,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-void say(const std::string& title) {
-    print::pause();
-    print::out(print::heading(title));
-}
-
 // The handshake as the client saw it: what it sent, what came back, and its checks.
 void show_handshake(const std::string& request, std::string_view response, const handshake::ClientResult* checks,
                     bool crlf) {
@@ -68,7 +63,7 @@ int demo(Random& random) {
         print::out(fmt::format("The lesson-4 echo server runs in this process at ws://{}/; the client talks to it.\n",
                                srv.local().str()));
         Client client("127.0.0.1", srv.local().port, "/", random);
-        say("the key: 16 random bytes, in base64 (RFC 6455 §4.1)");
+        print::part("the key: 16 random bytes, in base64 (RFC 6455 §4.1)");
         auto nonce = handshake::base64_decode(client.key());
         print::out(fmt::format("  {}\n  → Sec-WebSocket-Key: {}\n", print::hex(*nonce), client.key()));
         print::pause();
@@ -76,7 +71,7 @@ int demo(Random& random) {
         print::out(fmt::format("  the accept key, recomputed: {}  (SHA-1 of the key + GUID: lesson 3)\n",
                                client.checks().expected_accept));
 
-        say("a text message, masked: every frame a client sends (RFC 6455 §5.3)");
+        print::part("a text message, masked: every frame a client sends (RFC 6455 §5.3)");
         client.session().send(Opcode::text, "Hello");
         std::string frame(client.session().output());
         HeaderParse parsed = parse_header(std::span(reinterpret_cast<const std::uint8_t*>(frame.data()), frame.size()));
@@ -103,7 +98,7 @@ int demo(Random& random) {
         print::out("  " + client::describe_received(hello) + "   (the server sends it unmasked)\n");
         if (went_wrong(hello, Event::Kind::message)) return finish(1);
 
-        say("a ping: the server must answer with a pong carrying the same payload");
+        print::part("a ping: the server must answer with a pong carrying the same payload");
         client.report_pings = true;
         auto sent = std::chrono::steady_clock::now();
         client.session().ping("are you there?");
@@ -113,7 +108,7 @@ int demo(Random& random) {
                                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - sent).count()));
         if (went_wrong(pong, Event::Kind::pong)) return finish(1);
 
-        say("one message in three fragments (RFC 6455 §5.4)");
+        print::part("one message in three fragments (RFC 6455 §5.4)");
         std::string_view text = "fragments: κόσμε";
         for (std::size_t i = 0; i < 3; ++i) {
             std::size_t from = text.size() * i / 3, to = text.size() * (i + 1) / 3;
@@ -126,7 +121,7 @@ int demo(Random& random) {
         print::out("  " + client::describe_received(whole) + "   (back whole, in one frame)\n");
         if (went_wrong(whole, Event::Kind::message)) return finish(1);
 
-        say("the close: ours, the server's answer, then the server ends TCP (RFC 6455 §7.1.1)");
+        print::part("the close: ours, the server's answer, then the server ends TCP (RFC 6455 §7.1.1)");
         Received reply = client.close(1000, "demo done");
         print::out(fmt::format("  → close 1000 (normal closure) \"demo done\"\n  {}\n", client::describe_received(reply)));
         bool clean = reply.kind == Event::Kind::close && reply.code == 1000;
@@ -188,14 +183,14 @@ int main(int argc, char** argv) {
             ro.upstream = parse_url(relay_url);
             if (ro.upstream.secure()) ro.upstream_tls = net::TlsContext::client(ca_file, !insecure);
             lesson::ServerTls tls = lesson::server_tls(relay_tls);
-            ro.listen_tls = tls.context;
             ro.verbose = common.verbose;
             server::ThreadedServer server(relay_host, listen_port, 1024);
+            server.use_tls(tls.context);
             server::stop_on_signals(server);
-            print::out(fmt::format("listening on {}://{}/\n", tls.context ? "https" : "http", server.local().str()));
+            print::out(fmt::format("listening on {}://{}/\n", tls.page_scheme(), server.local().str()));
             print::out(tls.story);
             print::out(fmt::format("Point a client (or a browser page's WebSocket) at {}://{}{} instead of {}\n",
-                                   tls.context ? "wss" : "ws", server.local().str(), ro.upstream.path, ro.upstream.str()));
+                                   tls.ws_scheme(), server.local().str(), ro.upstream.path, ro.upstream.str()));
             server.run([&](net::Transport t, net::Endpoint peer, int number) {
                 client::relay(server, ro, std::move(t), peer, number);
             });

@@ -16,6 +16,7 @@
 #include "client/interactive.hpp"
 #include "client/url.hpp"
 #include "net/tls.hpp"
+#include "net/tls_record.hpp"
 #include "print/handshake_print.hpp"
 #include "print/print.hpp"
 #include "proto/random.hpp"
@@ -26,18 +27,15 @@ using namespace ws;
 
 namespace {
 
-void say(std::string_view title) {
-    print::pause();
-    print::out(print::heading(title));
-}
-
 // The TLS records in `bytes` (RFC 8446 §5.1): a 5-byte header (type, version, length) each.
 std::string records(std::string_view bytes) {
     std::string out;
     std::size_t at = 0, shown = 0;
-    while (at + 5 <= bytes.size() && shown < 8) {
-        auto type = static_cast<std::uint8_t>(bytes[at]);
-        std::size_t length = static_cast<std::uint8_t>(bytes[at + 3]) << 8 | static_cast<std::uint8_t>(bytes[at + 4]);
+    while (shown < 8) {
+        auto header = net::read_tls_record_header(bytes.substr(at));
+        if (!header) break;
+        std::uint8_t type = header->type;
+        std::size_t length = header->length;
         std::string_view what = type == 20   ? "change_cipher_spec (a no-op kept for old middleboxes)"
                                 : type == 21 ? "alert"
                                 : type == 23 ? "application_data: encrypted, its content unknowable"
@@ -65,13 +63,13 @@ bool has_text(std::string_view bytes, std::string_view text) { return bytes.find
 
 // The whole story against `url`, with `tls` as the client's context.
 int story(const Url& url, const std::shared_ptr<net::TlsContext>& tls, bool enforced, Random& random, bool crlf) {
-    say(fmt::format("TCP: connect to {}:{}", url.host, url.port));
+    print::part(fmt::format("TCP: connect to {}:{}", url.host, url.port));
     ClientOptions options;
     options.tls = tls;
     net::Transport t = tls->wrap(net::connect_to(url.host, url.port, options.connect_timeout), url.host);
     print::out("  connected: a plain TCP connection, as in lesson 1. Nothing is encrypted yet.\n");
 
-    say("TLS: the handshake, before one byte of HTTP (RFC 8446)");
+    print::part("TLS: the handshake, before one byte of HTTP (RFC 8446)");
     net::WireTap tap;
     net::attach_tap(t, &tap);
     try {
@@ -91,7 +89,7 @@ int story(const Url& url, const std::shared_ptr<net::TlsContext>& tls, bool enfo
     net::TlsSummary summary = net::summarize(t);
     print::out(describe_tls(summary, enforced));
 
-    say("the upgrade request, as it crossed the wire");
+    print::part("the upgrade request, as it crossed the wire");
     tap.sent.clear();
     tap.received.clear();
     std::optional<Client> client;
@@ -107,12 +105,12 @@ int story(const Url& url, const std::shared_ptr<net::TlsContext>& tls, bool enfo
                            has_text(tap.sent, "GET") || has_text(tap.sent, "Upgrade") ? "✗ there is a" : "✓ no",
                            tap.sent.size()));
 
-    say("inside, decrypted: lesson 2's handshake, unchanged");
+    print::part("inside, decrypted: lesson 2's handshake, unchanged");
     print::out(print::head_text(client->request(), crlf));
     print::out(print::head_text(client->response(), crlf));
     print::out(print::client_checks(client->checks()));
 
-    say("a frame inside a record");
+    print::part("a frame inside a record");
     tap.sent.clear();
     tap.received.clear();
     client->report_pings = true;
@@ -127,7 +125,7 @@ int story(const Url& url, const std::shared_ptr<net::TlsContext>& tls, bool enfo
                            tap.sent.size() - frame.size()));
     net::attach_tap(client->transport(), nullptr);
 
-    say("the close: a WebSocket close, then TLS's close_notify, then TCP");
+    print::part("the close: a WebSocket close, then TLS's close_notify, then TCP");
     Received reply = client->close(1000, "lesson 7 done");
     print::out(fmt::format("  → close 1000 (normal closure)\n  {}\n", client::describe_received(reply)));
     bool clean = reply.kind == Event::Kind::close && reply.code == 1000;

@@ -245,15 +245,6 @@ void pump(server::ThreadedServer& server, const RelayOptions& o, net::Transport&
 
 void relay(server::ThreadedServer& server, const RelayOptions& o, net::Transport client, const net::Endpoint& peer,
            int number) {
-    if (o.listen_tls) {
-        client = o.listen_tls->wrap(net::Fd(client.release_fd()));
-        try {
-            net::handshake_blocking(client, net::after(o.handshake_timeout));
-        } catch (const std::exception& e) {
-            print::out(fmt::format("#{} from {}: {} {}\n", number, peer.str(), print::check_mark(false), e.what()));
-            return;
-        }
-    }
     http::RequestParser request_parser(o.limits);
     std::string received;
     http::ParseResult request;

@@ -23,7 +23,6 @@ struct RelayOptions {
     std::chrono::milliseconds handshake_timeout{10'000};
     std::chrono::milliseconds connect_timeout{10'000};
     http::Limits limits;
-    std::shared_ptr<net::TlsContext> listen_tls;    // --tls: clients speak TLS to the relay
     std::shared_ptr<net::TlsContext> upstream_tls;  // wss:// upstream: the relay speaks TLS to the server
 };
 

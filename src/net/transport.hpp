@@ -67,8 +67,6 @@ public:
     int fd() const { return fd_.get(); }
     explicit operator bool() const { return static_cast<bool>(fd_); }
     void close();
-    // Plain TCP only: gives the descriptor up (to wrap it in TLS).
-    int release_fd() { return fd_.release(); }
 
 private:
     IoResult tls_result(int ret, std::size_t bytes, bool reading);

@@ -307,6 +307,11 @@ void pause() {
     std::getline(std::cin, line);
 }
 
+void part(std::string_view title) {
+    pause();
+    out(heading(title));
+}
+
 std::string printable(std::string_view payload, std::size_t max_chars) {
     // Only the part that is shown is looked at: a 16 MiB message costs no more than 60 bytes.
     std::string_view head = payload.substr(0, 4 * max_chars + 4);

@@ -70,6 +70,8 @@ std::string check_mark(bool ok);  // ✓ or ✗, coloured
 // --step: between the parts of a lesson, wait for Enter (does nothing when disabled).
 void set_step(bool enabled);
 void pause();
+// A new part of a lesson's story: the --step pause, then its heading.
+void part(std::string_view title);
 
 // Text for a terminal: printable as is when valid UTF-8 without control characters,
 // else hex. Long values are cut with "… (N bytes)".

@@ -64,13 +64,14 @@ inline void add_tls_options(CLI::App& app, TlsFlags& t) {
 }
 
 inline bool uses_tls(const TlsFlags& t) { return t.tls || !t.cert.empty() || !t.save_cert.empty(); }
-inline std::string_view scheme(const server::Options& o) { return o.tls ? "https" : "http"; }
 
 // The server's TLS context (null without --tls), and what to print about its certificate once
 // the first line ("listening on https://...") is out.
 struct ServerTls {
     std::shared_ptr<net::TlsContext> context;
     std::string story;
+    std::string_view page_scheme() const { return context ? "https" : "http"; }
+    std::string_view ws_scheme() const { return context ? "wss" : "ws"; }
 };
 
 inline ServerTls server_tls(const TlsFlags& t) {

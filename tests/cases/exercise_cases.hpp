@@ -124,6 +124,24 @@ inline const std::vector<Utf8> kUtf8 = {
     {"\xff", false, "FF is never UTF-8"},
 };
 
+struct TlsRecord {
+    std::string_view bytes;
+    bool complete;
+    std::uint8_t type;
+    std::uint16_t version;
+    std::size_t length;
+    std::string_view what;
+};
+inline const std::vector<TlsRecord> kTlsRecord = {
+    {"\x16\x03\x01\x01\x2f\x01\x00"sv, true, 22, 0x0301, 303, "a ClientHello's record"},
+    {"\x17\x03\x03\x00\x1f"sv, true, 23, 0x0303, 31, "encrypted data, exactly 5 bytes"},
+    {"\x14\x03\x03\x00\x01\x01"sv, true, 20, 0x0303, 1, "change_cipher_spec"},
+    {"\x17\x03\x03\xff\xff"sv, true, 23, 0x0303, 65535, "the largest length: both bytes count"},
+    {"\x15\x03\x03\x00\x02\x02\x28"sv, true, 21, 0x0303, 2, "an alert"},
+    {"\x17\x03\x03\x00"sv, false, 0, 0, 0, "4 bytes: not yet a header"},
+    {""sv, false, 0, 0, 0, "nothing at all"},
+};
+
 struct CloseCode {
     std::uint16_t code;
     bool valid;

@@ -9,15 +9,10 @@
 #include "proto/deflate.hpp"
 #include "proto/extensions.hpp"
 
+#include "bytes.hpp"
 using namespace ws;
 
 namespace {
-
-std::string bytes(std::initializer_list<unsigned> list) {
-    std::string out;
-    for (unsigned b : list) out += static_cast<char>(b);
-    return out;
-}
 
 // zlib directly, as the reference: inflates a raw stream with the tail put back.
 std::string zlib_inflate(z_stream& z, const std::string& compressed) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "../cases/exercise_cases.hpp"
+#include "net/tls_record.hpp"
 #include "proto/frame.hpp"
 #include "proto/handshake.hpp"
 #include "proto/http.hpp"
@@ -45,5 +46,17 @@ TEST(ExerciseCases, FrameHeader) {
         std::uint8_t out[kMaxHeader] = {};
         std::size_t n = write_header(out, c.fin, c.opcode, c.length, c.mask ? &*c.mask : nullptr);
         EXPECT_EQ(std::vector<std::uint8_t>(out, out + n), c.expected) << c.what;
+    }
+}
+
+TEST(ExerciseCases, TlsRecord) {
+    // RFC 8446 §5.1: type, version, length; 5 bytes in the clear before every record.
+    for (const auto& c : cases::kTlsRecord) {
+        auto got = net::read_tls_record_header(c.bytes);
+        ASSERT_EQ(got.has_value(), c.complete) << c.what;
+        if (!got) continue;
+        EXPECT_EQ(got->type, c.type) << c.what;
+        EXPECT_EQ(got->version, c.version) << c.what;
+        EXPECT_EQ(got->length, c.length) << c.what;
     }
 }

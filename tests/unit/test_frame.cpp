@@ -5,15 +5,10 @@
 
 #include "proto/frame.hpp"
 
+#include "bytes.hpp"
 using namespace ws;
 
 namespace {
-
-std::string bytes(std::initializer_list<int> list) {
-    std::string s;
-    for (int b : list) s += static_cast<char>(b);
-    return s;
-}
 
 HeaderParse parse(std::string_view s) {
     return parse_header(std::span(reinterpret_cast<const std::uint8_t*>(s.data()), s.size()));
