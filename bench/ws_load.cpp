@@ -5,6 +5,7 @@
 //   ws_load chat --port P --receivers 1000 --inflight 16 --size 64 --seconds 5
 //   ws_load idle --port P --connections 10000 --pid SERVER_PID
 //   ws_load handshakes --port P --pid SERVER_PID --seconds 5
+//   --deflate (before the subcommand): offer permessage-deflate; messages are then chat-like text
 #include <unistd.h>
 
 #include <algorithm>
@@ -32,11 +33,14 @@ namespace {
 
 // --tls: every connection is wss:// (the certificate is not checked: the load is the point).
 std::shared_ptr<net::TlsContext> g_tls;
+// --deflate: every connection offers permessage-deflate (and keeps its own context).
+bool g_deflate = false;
 
 Client dial_client(std::uint16_t port, const std::string& path, Random& random) {
     ClientOptions o;
     o.connect_timeout = o.handshake_timeout = std::chrono::seconds(10);
     o.tls = g_tls;
+    o.deflate.enabled = g_deflate;
     return Client(Url{g_tls ? "wss" : "ws", "127.0.0.1", port, path}, random, o);
 }
 
@@ -105,11 +109,24 @@ struct Conn final : net::Watcher {
 // then puts the connection on the loop.
 std::unique_ptr<Conn> open_connection(net::Loop& loop, std::uint16_t port, const std::string& path, Random& random) {
     Client client = dial_client(port, path, random);
+    if (g_deflate && !client.checks().deflate) throw std::runtime_error("--deflate: the server declined permessage-deflate");
+    std::optional<ext::DeflateParams> agreed = client.checks().deflate;
     std::string leftover;
     net::Transport t = std::move(client).take(leftover);
     auto c = std::make_unique<Conn>(loop, std::move(t), random, std::move(leftover));
+    if (agreed) c->session.use_deflate(std::make_unique<MessageDeflate>(Role::client, *agreed, ext::DeflateConfig{}));
     loop.watch(c->transport.fd(), EPOLLIN, *c);
     return c;
+}
+
+// Words, as a chat message has them (all 'x' would compress to nothing and measure nothing).
+std::string text_like(std::size_t size) {
+    static const std::string_view words = "the quick brown fox jumps over a lazy dog while seven wizards quietly "
+                                          "judge boxing matches; pack my box with five dozen liquor jugs. ";
+    std::string out;
+    for (std::size_t i = 0; out.size() < size; ++i) out += words[(i * 7) % words.size()];
+    out.resize(size);
+    return out;
 }
 
 long proc_status_kib(int pid, std::string_view field) {
@@ -159,7 +176,7 @@ int run_echo(std::uint16_t port, int connections, int inflight, std::size_t size
     Random random(1);
     net::Loop loop;
     std::vector<std::unique_ptr<Conn>> conns;
-    std::string payload(size, 'x');
+    std::string payload = g_deflate ? text_like(size) : std::string(size, 'x');
     std::uint64_t counted = 0;
     for (int i = 0; i < connections; ++i) {
         conns.push_back(open_connection(loop, port, "/", random));
@@ -191,6 +208,7 @@ int run_chat(std::uint16_t port, int receivers, int inflight, std::size_t size, 
     auto chat_text = [&]() {
         auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0).count();
         std::string text = fmt::format("{:020}", ns);
+        if (g_deflate) text += text_like(size > 20 ? size - 20 : 0);
         text.resize(size, '.');
         return chat::client_chat_json(text);
     };
@@ -238,12 +256,22 @@ int run_chat(std::uint16_t port, int receivers, int inflight, std::size_t size, 
     return 0;
 }
 
-int run_idle(std::uint16_t port, int connections, int pid, const std::string& path) {
+int run_idle(std::uint16_t port, int connections, int pid, const std::string& path, bool talk) {
     Random random(3);
     net::Loop loop;
     long rss_before = proc_status_kib(pid, "VmRSS:");
     std::vector<std::unique_ptr<Conn>> conns;
     for (int i = 0; i < connections; ++i) conns.push_back(open_connection(loop, port, path, random));
+    if (talk) {
+        // One message each way first: a compressor with context takeover keeps its window after it.
+        std::size_t answered = 0;
+        for (auto& c : conns) {
+            c->on_message = [&](Conn&, std::string_view) { if (++answered == conns.size()) loop.quit(); };
+            c->session.send(Opcode::text, text_like(1024));
+            c->flush();
+        }
+        loop.run();
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // past the server's 1 s idle release
     long rss_after = proc_status_kib(pid, "VmRSS:");
     long peak_after = proc_status_kib(pid, "VmHWM:");
@@ -292,6 +320,7 @@ int main(int argc, char** argv) {
     app.add_option("--port", port)->required();
     bool tls = false;
     app.add_flag("--tls", tls, "wss:// instead of ws://");
+    app.add_flag("--deflate", g_deflate, "offer permessage-deflate (RFC 7692); messages become chat-like text");
     auto* echo = app.add_subcommand("echo", "N connections each keeping K messages in flight");
     echo->add_option("--connections", connections);
     echo->add_option("--inflight", inflight);
@@ -303,6 +332,8 @@ int main(int argc, char** argv) {
     chat->add_option("--size", size);
     chat->add_option("--seconds", seconds);
     auto* idle = app.add_subcommand("idle", "open N idle connections and report the server's memory per connection");
+    bool talk = false;
+    idle->add_flag("--talk", talk, "each connection exchanges one 1 KiB message before it idles (echo servers)");
     idle->add_option("--connections", connections);
     idle->add_option("--pid", pid)->required();
     idle->add_option("--path", path);
@@ -318,7 +349,7 @@ int main(int argc, char** argv) {
         if (echo->parsed()) return run_echo(port, connections, inflight, size, seconds);
         if (chat->parsed()) return run_chat(port, receivers, inflight, size, seconds);
         if (hs->parsed()) return run_handshakes(port, pid, path, seconds);
-        return run_idle(port, connections, pid, path);
+        return run_idle(port, connections, pid, path, talk);
     } catch (const std::exception& e) {
         fmt::print(stderr, "error: {}\n", e.what());
         return 1;

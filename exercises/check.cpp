@@ -19,6 +19,7 @@
 
 #include "../tests/cases/exercise_cases.hpp"
 #include "net/tls_record.hpp"
+#include "proto/deflate.hpp"
 #include "print/print.hpp"
 #include "proto/frame.hpp"
 #include "proto/handshake.hpp"
@@ -161,6 +162,16 @@ std::optional<std::string> check_tls_record() {
     return std::nullopt;
 }
 
+std::optional<std::string> check_sync_tail() {
+    for (const auto& c : cases::kSyncTail) {
+        std::size_t got = without_sync_tail(c.deflated);
+        if (got != c.keep)
+            return fmt::format("{} ({}): should keep {} bytes, kept {}", c.what,
+                               c.deflated.empty() ? std::string("no bytes") : print::hex(c.deflated), c.keep, got);
+    }
+    return std::nullopt;
+}
+
 const std::vector<Exercise>& exercises() {
     static const std::vector<Exercise> all = {
         {"1", "where an HTTP head ends", "1-head-length.cpp", "lesson2-handshake",
@@ -184,6 +195,9 @@ const std::vector<Exercise>& exercises() {
         {"7", "a TLS record's header", "7-tls-record.cpp", "lesson7-wss",
          "fewer than 5 bytes: std::nullopt; else bytes[0], then (bytes[1] << 8) | bytes[2], then the same for 3 and 4",
          check_tls_record},
+        {"8", "a sync flush's tail", "8-sync-tail.cpp", "lesson8-compression",
+         "compare deflated.substr(size - 4) with the 4 bytes \"\\x00\\x00\\xff\\xff\" (a string_view of length 4)",
+         check_sync_tail},
     };
     return all;
 }

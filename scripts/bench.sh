@@ -66,3 +66,30 @@ for n in 1000 10000; do
     "$bin/ws_load" --port "$server_port" idle --connections "$n" --pid "$server_pid" --path /ws
     stop
 done
+
+echo
+echo "== permessage-deflate (lesson 8): chat-like text, compressed both ways"
+echo "   (the servers' default: no context takeover, one compressed frame per broadcast)"
+start lesson4-framing serve
+"$bin/ws_load" --port "$server_port" --deflate echo --connections 1000 --inflight 4 --size 256 --seconds "$seconds"
+"$bin/ws_load" --port "$server_port" --deflate echo --connections 64 --inflight 16 --size 32 --seconds "$seconds"
+stop
+start lesson4-framing serve --deflate-takeover
+echo "   --deflate-takeover (each side keeps its window):"
+"$bin/ws_load" --port "$server_port" --deflate echo --connections 1000 --inflight 4 --size 256 --seconds "$seconds"
+stop
+start lesson5-chat
+"$bin/ws_load" --port "$server_port" --deflate chat --receivers 1000 --inflight 16 --size 64 --seconds "$seconds"
+stop
+start lesson5-chat --deflate-takeover
+echo "   --deflate-takeover (every receiver compresses each message itself):"
+"$bin/ws_load" --port "$server_port" --deflate chat --receivers 1000 --inflight 16 --size 64 --seconds "$seconds"
+stop
+for setting in "" "--deflate-takeover" "--deflate-takeover --deflate-window 12 --deflate-mem-level 5" \
+               "--deflate-takeover --deflate-window 9 --deflate-mem-level 1"; do
+    # shellcheck disable=SC2086
+    start lesson4-framing serve $setting
+    echo "   idle, after one 1 KiB message each way: ${setting:-the default}"
+    "$bin/ws_load" --port "$server_port" --deflate idle --talk --connections 1000 --pid "$server_pid" --path /
+    stop
+done

@@ -24,6 +24,7 @@ case "$class" in
 2)
     run lesson6-client --demo --seed $seed
     run lesson7-wss --demo --seed $seed
+    run lesson8-compression --demo --seed $seed
     echo
     echo "That was class 2's tour. Each lesson's README (lessons/*/README.md) says how to run it live."
     ;;

@@ -122,6 +122,7 @@ int main(int argc, char** argv) {
     // No keep-alive pings by default: a conformance suite must see only the frames it asked for.
     lesson::LimitSeconds limit_seconds;
     lesson::add_limit_options(*serve, options, limit_seconds, "reading from it pauses");
+    lesson::add_deflate_options(*serve, options.deflate, true);
     serve->remove_option(serve->get_option("--demo"));
 
     return lesson::run(app, argc, argv, [&]() -> int {

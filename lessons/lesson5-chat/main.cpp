@@ -115,6 +115,7 @@ int main(int argc, char** argv) {
     lesson::TlsFlags tls_flags;
     lesson::add_tls_options(app, tls_flags);
     lesson::add_limit_options(app, options, limit_seconds, "it is closed as too slow (1013)");
+    lesson::add_deflate_options(app, options.deflate, true);
     app.add_option("--max-chat-message", chat_limits.max_message_bytes, "longest chat message, in bytes (an ERROR above)")->capture_default_str();
     app.add_option("--max-name", chat_limits.max_name_chars, "longest name, in characters")->capture_default_str();
     lesson::add_output_options(app, common, "-v: one line per connection event (connect, LOGIN, CHAT, close); -vv: every frame");

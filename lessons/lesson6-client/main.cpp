@@ -160,6 +160,8 @@ int main(int argc, char** argv) {
         ->check(CLI::ExistingFile);
     app.add_flag("--insecure", insecure, "wss://: connect even when the certificate does not verify (say so)");
     app.add_flag("--echo", echo_mode, "no input: echo every message back with its type until the server closes");
+    options.deflate.enabled = true;  // as a browser does; the demo alone speaks uncompressed (lesson 8 is compression)
+    lesson::add_deflate_options(app, options.deflate, false);
     app.add_flag("--demo", common.demo, "the client's story against the lesson-4 echo server, started here");
     lesson::add_output_options(app, common, "-v: CR LF visible, every frame with its mask; -vv: each frame drawn");
 
@@ -230,6 +232,9 @@ int main(int argc, char** argv) {
         print::out(tls_story);
         show_handshake(client->request(), client->response(), &client->checks(), common.verbose > 0);
         if (client->checks().protocol) print::out(fmt::format("subprotocol chosen: {}\n", *client->checks().protocol));
+        if (const MessageDeflate* d = client->session().deflate())
+            print::out(fmt::format("permessage-deflate agreed: messages go compressed (RSV1); -v shows both forms; zlib "
+                                   "memory for this connection: at most {}\n", print::bytes_size(d->memory_bound())));
         print::out("connected: each line you type is sent as a text message; /help lists the commands\n");
         return client::interactive(*client, io);
     });

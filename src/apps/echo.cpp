@@ -17,8 +17,9 @@ void Echo::on_frame(server::Server&, server::Connection& c, const FrameHeader& h
     std::string_view form = h.length_form == LengthForm::seven_bit    ? "7-bit"
                             : h.length_form == LengthForm::sixteen_bit ? "16-bit"
                                                                         : "64-bit";
-    it->second += fmt::format("{}{{\"opcode\":{},\"fin\":{},\"length\":{},\"form\":\"{}\"}}", it->second.empty() ? "" : ",",
-                              h.opcode, h.fin ? "true" : "false", h.payload_length, form);
+    it->second += fmt::format("{}{{\"opcode\":{},\"fin\":{},\"rsv1\":{},\"length\":{},\"form\":\"{}\"}}",
+                              it->second.empty() ? "" : ",", h.opcode, h.fin ? "true" : "false", h.rsv1 ? "true" : "false",
+                              h.payload_length, form);
 }
 
 void Echo::on_message(server::Server& server, server::Connection& c, Opcode type, std::string_view payload) {

@@ -77,6 +77,7 @@ Client::Client(net::Transport connected, const std::string& host, std::uint16_t 
                                  .key = handshake::client_key(random.nonce()),
                                  .protocols = o.protocols,
                                  .extensions = o.extensions,
+                                 .deflate = o.deflate.enabled ? std::optional(o.deflate) : std::nullopt,
                                  .origin = o.origin,
                                  .headers = o.headers};
     request_ = handshake::client_request(offer);
@@ -128,12 +129,19 @@ Client::Client(net::Transport connected, const std::string& host, std::uint16_t 
         e.result = result_;
         throw e;
     }
+    if (result_.deflate)
+        session().use_deflate(std::make_unique<MessageDeflate>(Role::client, *result_.deflate, o.deflate));
     // The first frames may have come with the head: they are the session's first input.
     add_input(std::string_view(received).substr(r.consumed));
 }
 
 void Client::send(Opcode opcode, std::string_view payload, bool fin) {
     if (!session().send_frame(opcode, payload, fin)) throw std::runtime_error("the connection is closing; nothing more can be sent");
+    if (!flush()) throw std::runtime_error("the connection closed while sending");
+}
+
+void Client::send_message(Opcode type, std::string_view payload, std::size_t fragments) {
+    if (!session().send_in(type, payload, fragments)) throw std::runtime_error("the connection is closing; nothing more can be sent");
     if (!flush()) throw std::runtime_error("the connection closed while sending");
 }
 

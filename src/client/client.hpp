@@ -29,6 +29,9 @@ struct ClientOptions {
     http::Limits response_limits;
     std::vector<std::string> protocols;                   // offered, in preference order
     std::vector<std::string> extensions;                  // offered, as written
+    // permessage-deflate (lesson 8): offered when enabled, and used when the server agrees.
+    // Off by default: the lessons' demo clients show their frames' bytes as written.
+    ext::DeflateConfig deflate{.enabled = false};
     std::string origin;
     std::vector<http::Header> headers;                    // more headers for the request
     // wss:// (lesson 7): the TLS context to connect with; when null, one that verifies the
@@ -77,7 +80,9 @@ public:
 
     // One frame as asked (fin=false: a fragment to be continued), masked with a fresh key.
     void send(Opcode opcode, std::string_view payload, bool fin = true);
-    void send_text(std::string_view text) { send(Opcode::text, text); }
+    // A whole message, compressed if permessage-deflate was agreed, in `fragments` frames.
+    void send_message(Opcode type, std::string_view payload, std::size_t fragments = 1);
+    void send_text(std::string_view text) { send_message(Opcode::text, text); }
     // Starts the closing handshake without waiting (close() waits).
     void send_close(std::uint16_t code, std::string_view reason);
     // Bytes as given, no rule applied (to test a server's).

@@ -35,6 +35,9 @@ public:
         }
         print::out(s);
     }
+    void on_inflated(std::string_view compressed, std::string_view message, bool incoming) override {
+        print::out(print::inflated_log("", compressed, message, incoming, verbose_ >= 2));
+    }
 
 private:
     int verbose_;
@@ -154,16 +157,10 @@ private:
             print::out("not sent: the connection is closing\n");
             return;
         }
-        if (fragments <= 1) {
-            client_.send(opcode, payload);
-        } else {
-            // N pieces as even as they can be: a piece may end inside a character (the receiver
-            // checks UTF-8 across fragments), or be empty when the text is shorter than N.
-            for (std::size_t i = 0; i < fragments; ++i) {
-                std::size_t from = payload.size() * i / fragments, to = payload.size() * (i + 1) / fragments;
-                client_.send(i == 0 ? opcode : Opcode::continuation, payload.substr(from, to - from), i + 1 == fragments);
-            }
-        }
+        // Compressed first when permessage-deflate was agreed; then in N pieces as even as they
+        // can be (a piece may end inside a character: the receiver checks UTF-8 across
+        // fragments; or be empty when the text is shorter than N).
+        client_.send_message(opcode, payload, fragments);
         if (options_.verbose == 0)
             print::out(fmt::format("→ {} {}{}\n", opcode_name(static_cast<std::uint8_t>(opcode)),
                                    opcode == Opcode::text ? print::printable(payload, 60) : print::hex(payload.substr(0, 20)),

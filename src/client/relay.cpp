@@ -61,11 +61,17 @@ constexpr std::size_t kShowLimit = 16u << 20;
 
 class Direction final : public FrameObserver {
 public:
-    Direction(int number, bool to_server, int verbose, bool compressed)
+    // `deflate`: what permessage-deflate agreed, if it was: this direction's messages are then
+    // inflated for the screen (a copy; the bytes forwarded are the compressed ones).
+    Direction(int number, bool to_server, int verbose, const std::optional<ext::DeflateParams>& deflate)
         : number_(number), to_server_(to_server), verbose_(verbose),
           receiver_(to_server ? Role::server : Role::client, ReceiverLimits{kShowLimit}) {
         if (verbose_ > 0) receiver_.observer = this;
-        receiver_.rsv1_allowed = compressed;
+        receiver_.rsv1_allowed = deflate.has_value();
+        if (deflate)
+            inflater_ = std::make_unique<Inflater>(
+                to_server ? deflate->client_no_context_takeover : deflate->server_no_context_takeover,
+                std::max(9, to_server ? deflate->client_max_window_bits : deflate->server_max_window_bits));
     }
 
     void show(std::string_view bytes) {
@@ -77,6 +83,7 @@ public:
             auto rest = std::span(reinterpret_cast<std::uint8_t*>(pending_.data()) + done, pending_.size() - done);
             Event e = receiver_.next(rest, consumed);
             done += consumed;
+            if (e.kind == Event::Kind::message && e.compressed) e = inflate(e);
             if (std::string line = describe(e); !line.empty()) print::out(line);
             if (e.kind == Event::Kind::need_more) break;
             if (e.kind == Event::Kind::fail) {
@@ -98,17 +105,35 @@ public:
     }
 
 private:
+    // The message as the endpoint it goes to sees it: inflated, its UTF-8 checked (RFC 7692).
+    Event inflate(Event e) {
+        inflated_.clear();
+        Inflater::Status status = inflater_->inflate(e.payload, inflated_, kShowLimit);
+        FrameError error = status == Inflater::Status::too_big ? FrameError::inflated_too_big
+                           : status == Inflater::Status::corrupt ? FrameError::not_deflate
+                           : e.type == Opcode::text && !is_valid_utf8(inflated_) ? FrameError::text_not_utf8
+                                                                                   : FrameError::none;
+        if (error != FrameError::none) {
+            Event failed;
+            failed.kind = Event::Kind::fail;
+            failed.error = error == FrameError::inflated_too_big ? FrameError::message_too_big : error;
+            failed.code = close_code_for(error);
+            failed.reason = ws::describe(error);
+            return failed;
+        }
+        if (verbose_ > 0) print::out(print::inflated_log(fmt::format("#{}", number_), e.payload, inflated_, !to_server_, verbose_ >= 2));
+        e.payload = inflated_;
+        return e;
+    }
+
     std::string describe(const Event& e) {
         std::string who = to_server_ ? "client" : "server";
         switch (e.kind) {
             case Event::Kind::need_more: return "";
             case Event::Kind::message:
                 if (verbose_ > 0) return "";  // each frame was shown already
-                if (e.compressed)  // lesson 8 inflates it
-                    return fmt::format("#{} {} {}, compressed (permessage-deflate), {} B: {}\n", number_, arrow(),
-                                       e.type == Opcode::text ? "text" : "binary", e.payload.size(),
-                                       print::hex(e.payload.substr(0, 12)));
-                return fmt::format("#{} {} {} {}\n", number_, arrow(), e.type == Opcode::text ? "text" : "binary",
+                return fmt::format("#{} {} {}{} {}\n", number_, arrow(), e.type == Opcode::text ? "text" : "binary",
+                                   e.compressed ? " (came compressed)" : "",
                                    e.type == Opcode::text ? print::printable(e.payload, 60)
                                                           : fmt::format("{} B: {}", e.payload.size(),
                                                                         print::hex(e.payload.substr(0, 16))));
@@ -141,10 +166,22 @@ private:
     bool to_server_;
     int verbose_;
     Receiver receiver_;
+    std::unique_ptr<Inflater> inflater_;
+    std::string inflated_;
     std::string pending_;
     bool broken_ = false;
     bool saw_close_ = false;
 };
+
+// What permessage-deflate agreed, read from an answer the client accepted.
+std::optional<ext::DeflateParams> agreed_deflate(const handshake::ClientResult& checks) {
+    if (!checks.ok() || !checks.extensions) return std::nullopt;
+    for (const ext::Offer& answer : ext::parse(*checks.extensions).offers) {
+        std::string error;
+        if (http::iequals(answer.name, "permessage-deflate")) return ext::accept_answer(answer, {}, error);
+    }
+    return std::nullopt;
+}
 
 // Reads a head (request or response) within the deadline; returns false when none arrived.
 template <class Parser, class Result>
@@ -170,9 +207,10 @@ enum class Traffic { plain_http, refused_upgrade, frames };
 // `head` (the response) goes to the client first, as it is; frames are only taken apart when
 // the server switched to WebSocket, and plain HTTP passes without a word.
 void pump(server::ThreadedServer& server, const RelayOptions& o, net::Transport& client, net::Transport& upstream,
-          int number, Traffic traffic, bool compressed, std::string_view head, std::string_view to_server,
+          int number, Traffic traffic, const std::optional<ext::DeflateParams>& deflate, std::string_view head,
+          std::string_view to_server,
           std::string_view to_client) {
-    Direction up(number, true, o.verbose, compressed), down(number, false, o.verbose, compressed);
+    Direction up(number, true, o.verbose, deflate), down(number, false, o.verbose, deflate);
     auto forward = [&](std::string_view bytes, net::Transport& to, Direction& d) {
         if (traffic == Traffic::frames) d.show(bytes);
         return net::write_all(to, bytes, net::after(10s)) == net::IoStatus::ok;
@@ -297,7 +335,7 @@ void relay(server::ThreadedServer& server, const RelayOptions& o, net::Transport
         print::out(fmt::format("#{} from {}: {} {} → {}  (plain HTTP, not an upgrade: forwarded as it is)\n", number,
                                peer.str(), request.request.method, print::fit(request.request.target, 40),
                                status));
-        pump(server, o, client, upstream, number, Traffic::plain_http, false, "", received.substr(request.consumed),
+        pump(server, o, client, upstream, number, Traffic::plain_http, std::nullopt, "", received.substr(request.consumed),
              answer);
         return;
     }
@@ -306,7 +344,7 @@ void relay(server::ThreadedServer& server, const RelayOptions& o, net::Transport
         story += fmt::format("{} not an HTTP response: {}; forwarded as it is\n", print::check_mark(false),
                              http::describe(response.error));
         print::out(story);
-        pump(server, o, client, upstream, number, Traffic::refused_upgrade, false, answer, received.substr(request.consumed), "");
+        pump(server, o, client, upstream, number, Traffic::refused_upgrade, std::nullopt, answer, received.substr(request.consumed), "");
         return;
     }
     story += print::head_text(std::string_view(answer).substr(0, response.consumed), o.verbose > 0);
@@ -318,16 +356,17 @@ void relay(server::ThreadedServer& server, const RelayOptions& o, net::Transport
         if (http::iequals(h.name, "Sec-WebSocket-Extensions")) offer.extensions.push_back(h.value);
     handshake::ClientResult checks = handshake::check_response(response.response, offer);
     story += print::client_checks(checks);
-    // permessage-deflate (RFC 7692) marks compressed messages with RSV1: then RSV1 is no error.
-    bool compressed = checks.extensions && checks.extensions->find("permessage-deflate") != std::string::npos;
-    if (compressed)
-        story += print::paint("permessage-deflate was agreed: messages may come compressed (RSV1); lesson 8 inflates "
-                              "them\n", print::Style::dim);
+    // permessage-deflate (RFC 7692) marks compressed messages with RSV1: then RSV1 is no error,
+    // and the relay inflates a copy of each to show it.
+    std::optional<ext::DeflateParams> deflate = agreed_deflate(checks);
+    if (deflate)
+        story += print::paint("permessage-deflate was agreed: compressed messages (RSV1) are forwarded as they are and "
+                              "shown inflated\n", print::Style::dim);
     print::out(story);
     bool switched = response.response.status == 101;
     if (!switched) print::out(fmt::format("#{} the server did not switch protocols: the rest is forwarded as it is\n", number));
     std::string_view rest = std::string_view(answer).substr(response.consumed);
-    pump(server, o, client, upstream, number, switched ? Traffic::frames : Traffic::refused_upgrade, compressed, std::string_view(answer).substr(0, response.consumed),
+    pump(server, o, client, upstream, number, switched ? Traffic::frames : Traffic::refused_upgrade, deflate, std::string_view(answer).substr(0, response.consumed),
          received.substr(request.consumed), rest);
 }
 

@@ -128,6 +128,21 @@ std::string frame_log(std::string_view prefix, const FrameHeader& h, std::string
     return s;
 }
 
+std::string inflated_log(std::string_view prefix, std::string_view compressed, std::string_view message,
+                         bool incoming, bool side_by_side) {
+    double percent = message.empty() ? 100.0 : 100.0 * static_cast<double>(compressed.size()) / static_cast<double>(message.size());
+    std::string s = fmt::format("{} {} {}: {} B on the wire for {} B ({:.0f}%) {}\n", prefix, incoming ? "←" : "→",
+                                paint(incoming ? "inflated" : "compressed", Style::dim), compressed.size(), message.size(),
+                                percent, printable(message, 32));
+    if (!side_by_side) return s;
+    // The two forms one above the other, their first bytes lined up.
+    auto first = [](std::string_view bytes) { return hex(bytes.substr(0, 12)) + (bytes.size() > 12 ? " …" : ""); };
+    s += fmt::format("   {}  {}  ({} B, RSV1 set)\n", paint("on the wire", Style::dim), first(compressed), compressed.size());
+    s += fmt::format("   {}      {}  ({} B) {}\n", paint("message", Style::dim), first(message), message.size(),
+                     printable(message, 16));
+    return s;
+}
+
 std::string unmask_steps(std::string_view masked, const std::array<std::uint8_t, 4>& key, std::size_t max) {
     std::string s;
     std::size_t n = std::min(masked.size(), max);

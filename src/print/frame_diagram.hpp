@@ -19,6 +19,10 @@ std::string frame_summary(const FrameHeader&, std::string_view payload, bool inc
 // arriving it is empty.
 std::string frame_log(std::string_view prefix, const FrameHeader&, std::string_view header_bytes,
                       std::string_view payload, bool incoming, bool diagram);
+// A compressed message (permessage-deflate), -v: "#3 ← inflated: 7 B on the wire for 5 B (140%)
+// "Hello""; -vv adds both forms side by side, as hex and as text.
+std::string inflated_log(std::string_view prefix, std::string_view compressed, std::string_view message,
+                         bool incoming, bool side_by_side);
 // "7f^37=48 'H'   9f^fa=65 'e' …": unmasking shown byte by byte (at most `max` bytes).
 std::string unmask_steps(std::string_view masked, const std::array<std::uint8_t, 4>& key, std::size_t max = 12);
 // "7-bit form: ≤125", "16-bit form: 126 + 2 bytes", "64-bit form: 127 + 8 bytes".

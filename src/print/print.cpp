@@ -312,6 +312,12 @@ void part(std::string_view title) {
     out(heading(title));
 }
 
+std::string bytes_size(std::size_t bytes) {
+    if (bytes < 1024) return fmt::format("{} B", bytes);
+    if (bytes < 1024 * 1024) return fmt::format("{:.1f} KiB", static_cast<double>(bytes) / 1024);
+    return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (1024 * 1024));
+}
+
 std::string printable(std::string_view payload, std::size_t max_chars) {
     // Only the part that is shown is looked at: a 16 MiB message costs no more than 60 bytes.
     std::string_view head = payload.substr(0, 4 * max_chars + 4);

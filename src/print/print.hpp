@@ -73,6 +73,9 @@ void pause();
 // A new part of a lesson's story: the --step pause, then its heading.
 void part(std::string_view title);
 
+// "512 B", "42.5 KiB", "1.2 MiB": a memory or message size for people.
+std::string bytes_size(std::size_t bytes);
+
 // Text for a terminal: printable as is when valid UTF-8 without control characters,
 // else hex. Long values are cut with "… (N bytes)".
 std::string printable(std::string_view payload, std::size_t max_chars = 60);

@@ -42,6 +42,9 @@ struct DeflateConfig {
     int max_window_bits = 15;            // our compressor's largest window, 9 to 15
     bool no_context_takeover = false;    // we reset our compressor after each message
     bool ask_peer_no_context_takeover = false;
+    // Not negotiated, this endpoint's own choices:
+    int mem_level = 8;                   // zlib's memLevel 1-9: the compressor's hash table size
+    std::size_t min_size = 0;            // shorter messages are sent uncompressed (RSV1 clear)
 };
 
 // Server: the first permessage-deflate offer it can accept, and the header value to answer with;

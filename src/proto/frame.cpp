@@ -66,6 +66,8 @@ std::string_view name(FrameError e) {
         case FrameError::close_reason_not_utf8: return "close_reason_not_utf8";
         case FrameError::text_not_utf8: return "text_not_utf8";
         case FrameError::text_cut_short: return "text_cut_short";
+        case FrameError::inflated_too_big: return "inflated_too_big";
+        case FrameError::not_deflate: return "not_deflate";
     }
     return "unknown";
 }
@@ -89,13 +91,17 @@ std::string_view describe(FrameError e) {
         case FrameError::close_reason_not_utf8: return "close reason is not valid UTF-8";
         case FrameError::text_not_utf8: return "text message is not valid UTF-8";
         case FrameError::text_cut_short: return "text message is not valid UTF-8 (a character is cut short)";
+        case FrameError::inflated_too_big: return "message larger than the limit once inflated";
+        case FrameError::not_deflate: return "compressed message is not valid DEFLATE data";
     }
     return "unknown error";
 }
 
 std::uint16_t close_code_for(FrameError e) {
     switch (e) {
-        case FrameError::message_too_big: return static_cast<std::uint16_t>(CloseCode::message_too_big);
+        case FrameError::message_too_big:
+        case FrameError::inflated_too_big: return static_cast<std::uint16_t>(CloseCode::message_too_big);
+        case FrameError::not_deflate:
         case FrameError::close_reason_not_utf8:
         case FrameError::text_not_utf8:
         case FrameError::text_cut_short: return static_cast<std::uint16_t>(CloseCode::invalid_payload);

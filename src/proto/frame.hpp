@@ -75,6 +75,8 @@ enum class FrameError : std::uint8_t {
     close_reason_not_utf8,    // §5.5.1: the reason is UTF-8 (1007)
     text_not_utf8,            // §8.1: text messages are UTF-8 (1007)
     text_cut_short,           // §8.1: the text ends inside a character (1007)
+    inflated_too_big,         // RFC 7692: inflated, the message is over the size limit (1009)
+    not_deflate,              // RFC 7692 §7.2.2: a compressed payload that does not inflate (1007)
 };
 std::string_view name(FrameError);         // "unmasked_client_frame", for logs and tests
 std::string_view describe(FrameError);     // "client frame is not masked"

@@ -190,6 +190,7 @@ std::string response_101(const Result& result) {
         "Connection: Upgrade\r\n"
         "Sec-WebSocket-Accept: " + result.accept + "\r\n";
     if (result.protocol) out += "Sec-WebSocket-Protocol: " + *result.protocol + "\r\n";
+    if (result.extensions) out += "Sec-WebSocket-Extensions: " + *result.extensions + "\r\n";
     out += "\r\n";
     return out;
 }
@@ -230,7 +231,9 @@ std::string client_request(const ClientOffer& offer) {
                       "Sec-WebSocket-Version: 13\r\n";
     if (!offer.origin.empty()) out += "Origin: " + offer.origin + "\r\n";
     if (!offer.protocols.empty()) out += "Sec-WebSocket-Protocol: " + joined(offer.protocols) + "\r\n";
-    if (!offer.extensions.empty()) out += "Sec-WebSocket-Extensions: " + joined(offer.extensions) + "\r\n";
+    std::vector<std::string> extensions = offer.extensions;
+    if (offer.deflate) extensions.insert(extensions.begin(), ext::client_offer(*offer.deflate));
+    if (!extensions.empty()) out += "Sec-WebSocket-Extensions: " + joined(extensions) + "\r\n";
     for (const auto& h : offer.headers) out += h.name + ": " + h.value + "\r\n";
     out += "\r\n";
     return out;
@@ -290,6 +293,25 @@ std::optional<std::string> all_values(const http::Headers& h, std::string_view n
     return all;
 }
 
+}  // namespace
+
+std::optional<ext::Agreement> negotiate_deflate(const http::Request& req, const ext::DeflateConfig& config,
+                                                std::string& why) {
+    std::optional<std::string> offered = all_values(req, "Sec-WebSocket-Extensions");
+    if (!offered) {
+        why = "no extension offered";
+        return std::nullopt;
+    }
+    ext::ParseResult parsed = ext::parse(*offered);
+    if (!parsed.ok()) {
+        why = "Sec-WebSocket-Extensions is malformed (" + parsed.error + "): no extension";
+        return std::nullopt;
+    }
+    return ext::negotiate(parsed.offers, config, &why);
+}
+
+namespace {
+
 // The names in an extension list: "permessage-deflate; x=1, foo" → permessage-deflate, foo.
 std::vector<std::string_view> extension_names(std::string_view list) {
     std::vector<std::string_view> names;
@@ -301,6 +323,34 @@ std::vector<std::string_view> extension_names(std::string_view list) {
         list.remove_prefix(comma + 1);
     }
     return names;
+}
+
+}  // namespace
+
+namespace {
+
+// Check 5: every extension in the answer was offered, and a permessage-deflate answer is one
+// our offer allows (RFC 7692 §7.1). Empty: all good, and `deflate` holds what was agreed.
+std::string check_extensions(std::string_view answer, const ClientOffer& offer,
+                             std::optional<ext::DeflateParams>& deflate) {
+    ext::ParseResult parsed = ext::parse(answer);
+    if (!parsed.ok()) return "the header is malformed: " + parsed.error;
+    std::string unasked;
+    for (const ext::Offer& accepted : parsed.offers) {
+        if (offer.deflate && http::iequals(accepted.name, "permessage-deflate")) {
+            if (deflate) return "the server accepted permessage-deflate twice";
+            std::string error;
+            deflate = ext::accept_answer(accepted, *offer.deflate, error);
+            if (!deflate) return "permessage-deflate: " + error;
+            continue;
+        }
+        bool offered = false;
+        for (const auto& o : offer.extensions)
+            for (std::string_view mine : extension_names(o)) offered |= http::iequals(mine, accepted.name);
+        if (!offered) unasked += (unasked.empty() ? "" : ", ") + accepted.name;
+    }
+    if (!unasked.empty()) return "the server chose " + unasked + ", which was not offered";
+    return {};
 }
 
 }  // namespace
@@ -337,16 +387,11 @@ ClientResult check_response(const http::Response& res, const ClientOffer& offer)
     //    field indicates the use of an extension that was not present in the client's
     //    handshake ... the client MUST _Fail_ the WebSocket Connection."
     r.extensions = all_values(res, "Sec-WebSocket-Extensions");
-    std::string unasked;
-    if (r.extensions)
-        for (std::string_view ext : extension_names(*r.extensions)) {
-            bool offered = false;
-            for (const auto& o : offer.extensions)
-                for (std::string_view mine : extension_names(o)) offered |= http::iequals(mine, ext);
-            if (!offered) unasked += (unasked.empty() ? "" : ", ") + std::string(ext);
-        }
-    add(ClientCheck::extensions, unasked.empty(),
-        !r.extensions ? "none" : unasked.empty() ? *r.extensions : "the server chose " + unasked + ", which was not offered");
+    add(ClientCheck::extensions, true, "none");
+    if (r.extensions) {
+        std::string problem = check_extensions(*r.extensions, offer, r.deflate);
+        r.checks.back() = {ClientCheck::extensions, problem.empty(), problem.empty() ? *r.extensions : problem};
+    }
 
     // 6. The same for a subprotocol: at most one, and one of ours.
     auto protocol = all_values(res, "Sec-WebSocket-Protocol");

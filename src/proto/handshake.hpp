@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "proto/extensions.hpp"
 #include "proto/http.hpp"
 
 namespace ws::handshake {
@@ -43,6 +44,7 @@ struct Result {
     std::vector<CheckResult> checks;     // all six, in order, each evaluated
     std::string accept;                  // Sec-WebSocket-Accept, when ok
     std::optional<std::string> protocol; // the subprotocol chosen, if any was offered and known
+    std::optional<std::string> extensions;  // Sec-WebSocket-Extensions to answer with (negotiate_deflate)
     bool ok() const;
     const CheckResult* first_failure() const;
     int status() const;                  // 101, or 426 when only the version is wrong, else 400
@@ -50,6 +52,11 @@ struct Result {
 
 // Runs every check. `protocols` are the subprotocols this server speaks, in preference order.
 Result check_request(const http::Request&, std::span<const std::string> protocols = {});
+
+// permessage-deflate for this request (RFC 7692 §7.1, the server's side): what was agreed and
+// the header value to answer with, or nullopt with `why` (no offer, a malformed header: then
+// no extension at all, or every offer declined).
+std::optional<ext::Agreement> negotiate_deflate(const http::Request&, const ext::DeflateConfig&, std::string& why);
 
 // True for a request that asks for a WebSocket at all (an Upgrade header is present);
 // anything else is plain HTTP.
@@ -61,7 +68,8 @@ std::string base64_encode(std::span<const std::uint8_t> bytes);
 std::optional<std::vector<std::uint8_t>> base64_decode(std::string_view text);
 std::string accept_key(std::string_view client_key);
 
-// "HTTP/1.1 101 Switching Protocols" with Upgrade, Connection and Sec-WebSocket-Accept.
+// "HTTP/1.1 101 Switching Protocols" with Upgrade, Connection and Sec-WebSocket-Accept (and
+// the subprotocol and extensions, when chosen).
 std::string response_101(const Result&);
 // 400 or 426 with a text body naming the failed check (426 names the version we speak).
 std::string response_refusal(const Result&);
@@ -76,6 +84,8 @@ struct ClientOffer {
     std::string key;                       // base64 of 16 fresh random bytes: client_key()
     std::vector<std::string> protocols;    // Sec-WebSocket-Protocol, in preference order
     std::vector<std::string> extensions;   // Sec-WebSocket-Extensions offers, as written
+    // permessage-deflate offered (ext::client_offer), and the answer checked against it
+    std::optional<ext::DeflateConfig> deflate;
     std::string origin;                    // Origin, if any (browsers always send one)
     std::vector<http::Header> headers;     // any more headers, sent as given
 };
@@ -110,6 +120,7 @@ struct ClientResult {
     std::string expected_accept;            // what the accept key must be, for showing side by side
     std::optional<std::string> protocol;    // the subprotocol the server chose
     std::optional<std::string> extensions;  // the extensions the server accepted (as written)
+    std::optional<ext::DeflateParams> deflate;  // permessage-deflate, when the server accepted our offer
     bool ok() const;
     const ClientCheckResult* first_failure() const;
 };

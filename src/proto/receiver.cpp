@@ -43,7 +43,12 @@ FrameError Receiver::check_rules(const FrameHeader& h) const {
     if (h.opcode != static_cast<std::uint8_t>(Opcode::continuation) && message_open_)
         return FrameError::expected_continuation;
     std::uint64_t so_far = message_open_ && message_ ? message_->size() : 0;
-    if (h.payload_length > limits_.max_message - so_far) return FrameError::message_too_big;
+    // A compressed message is limited once inflated (the session's part); here, only to what
+    // the largest message allowed can take compressed: DEFLATE grows incompressible data a
+    // little (5 bytes per stored block, and a compressor with little memory makes small blocks).
+    std::uint64_t limit = limits_.max_message;
+    if (message_open_ ? message_compressed_ : h.rsv1) limit += limit / 64 + 64;
+    if (so_far > limit || h.payload_length > limit - so_far) return FrameError::message_too_big;
     return FrameError::none;
 }
 

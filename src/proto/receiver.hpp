@@ -41,6 +41,9 @@ class FrameObserver {
 public:
     virtual void on_frame(const FrameHeader&, std::string_view header_bytes, std::string_view payload,
                           bool incoming) = 0;
+    // A message that crossed compressed (permessage-deflate): its compressed payload (all its
+    // frames' joined) and the message itself. After its frames were shown.
+    virtual void on_inflated(std::string_view /*compressed*/, std::string_view /*message*/, bool /*incoming*/) {}
 
 protected:
     ~FrameObserver() = default;

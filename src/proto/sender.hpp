@@ -18,11 +18,13 @@ public:
     // A client needs `random` for its masking keys (from --seed or OpenSSL); a server may pass null.
     Sender(Role role, Random* random);
 
-    // One frame, masked if this is a client's.
-    void frame(std::string& out, Opcode opcode, std::string_view payload, bool fin = true);
+    // One frame, masked if this is a client's; `rsv1` marks a compressed message's first frame.
+    void frame(std::string& out, Opcode opcode, std::string_view payload, bool fin = true, bool rsv1 = false);
     // A whole message: one frame, or fragments of at most `fragment_size` bytes (0: one frame).
-    // The first fragment carries the type; the rest are continuations; the last has FIN.
-    void message(std::string& out, Opcode type, std::string_view payload, std::size_t fragment_size = 0);
+    // The first fragment carries the type (and RSV1 if `compressed`, RFC 7692 §6); the rest are
+    // continuations; the last has FIN.
+    void message(std::string& out, Opcode type, std::string_view payload, std::size_t fragment_size = 0,
+                 bool compressed = false);
 
     Role role() const { return role_; }
 

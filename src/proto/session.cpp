@@ -1,5 +1,7 @@
 #include "proto/session.hpp"
 
+#include "proto/utf8.hpp"
+
 namespace ws {
 
 Session::Session(Role role, ReceiverLimits limits, Random* random) : receiver_(role, limits), random_(random) {
@@ -21,7 +23,7 @@ Event Session::next(std::span<std::uint8_t> bytes, std::size_t& consumed) {
                 return e;
             case Event::Kind::message:
                 if (state_ == State::closing) continue;  // it crossed our close frame: dropped
-                return e;
+                return e.compressed ? inflate(e) : e;
             case Event::Kind::ping:
                 // RFC 6455 §5.5.2: a pong with "exactly the same Application data".
                 if (state_ == State::open) {
@@ -43,16 +45,45 @@ Event Session::next(std::span<std::uint8_t> bytes, std::size_t& consumed) {
                 state_ = State::closed;
                 return e;
             case Event::Kind::fail:
-                // §7.1.7 "Fail the WebSocket Connection": send our close (if we have not yet).
-                failure_ = e.error;
-                if (state_ == State::open) {
-                    close_code_ = e.code;
-                    queue_close(e.code, e.reason);
-                }
-                state_ = State::closed;
-                return e;
+                return fail(e.error);
         }
     }
+}
+
+Event Session::fail(FrameError error) {
+    // §7.1.7 "Fail the WebSocket Connection": send our close (if we have not yet).
+    Event e;
+    e.kind = Event::Kind::fail;
+    e.error = error;
+    e.code = close_code_for(error);
+    e.reason = describe(error);
+    failure_ = error;
+    if (state_ == State::open) {
+        close_code_ = e.code;
+        queue_close(e.code, e.reason);
+    }
+    state_ = State::closed;
+    return e;
+}
+
+void Session::use_deflate(std::unique_ptr<MessageDeflate> deflate) {
+    deflate_ = std::move(deflate);
+    receiver_.rsv1_allowed = deflate_ != nullptr;
+}
+
+Event Session::inflate(Event e) {
+    if (!deflate_) return fail(FrameError::reserved_bits);  // the receiver refuses RSV1 before this
+    inflated_.clear();
+    switch (deflate_->inflate(e.payload, inflated_, limits().max_message)) {
+        case Inflater::Status::too_big: return fail(FrameError::inflated_too_big);
+        case Inflater::Status::corrupt: return fail(FrameError::not_deflate);
+        case Inflater::Status::ok: break;
+    }
+    if (e.type == Opcode::text && !is_valid_utf8(inflated_)) return fail(FrameError::text_not_utf8);
+    if (receiver_.observer) receiver_.observer->on_inflated(e.payload, inflated_, true);
+    e.payload = inflated_;
+    e.compressed = true;
+    return e;
 }
 
 void Session::queue_close(std::uint16_t code, std::string_view reason) {
@@ -79,11 +110,41 @@ void Session::show_outgoing(std::size_t from) {
     }
 }
 
+std::string_view Session::prepare(std::string_view payload, bool& compressed) {
+    compressed = deflate_ && deflate_->worth_compressing(payload.size());
+    if (!compressed) return payload;
+    deflated_.clear();
+    deflate_->compress(payload, deflated_);
+    return deflated_;
+}
+
+void Session::show_sent(std::size_t from, bool compressed, std::string_view original) {
+    show_outgoing(from);
+    if (compressed && receiver_.observer) receiver_.observer->on_inflated(deflated_, original, false);
+}
+
 bool Session::send(Opcode type, std::string_view payload, std::size_t fragment_size) {
     if (state_ != State::open) return false;
     std::size_t at = out_.size();
-    sender().message(out_, type, payload, fragment_size);
-    show_outgoing(at);
+    bool compressed = false;
+    std::string_view body = prepare(payload, compressed);
+    sender().message(out_, type, body, fragment_size, compressed);
+    show_sent(at, compressed, payload);
+    return true;
+}
+
+bool Session::send_in(Opcode type, std::string_view payload, std::size_t fragments) {
+    if (state_ != State::open) return false;
+    if (fragments <= 1) return send(type, payload);
+    std::size_t at = out_.size();
+    bool compressed = false;
+    std::string_view body = prepare(payload, compressed);
+    for (std::size_t i = 0; i < fragments; ++i) {
+        std::size_t from = body.size() * i / fragments, to = body.size() * (i + 1) / fragments;
+        sender().frame(out_, i == 0 ? type : Opcode::continuation, body.substr(from, to - from), i + 1 == fragments,
+                       compressed && i == 0);
+    }
+    show_sent(at, compressed, payload);
     return true;
 }
 
@@ -140,6 +201,8 @@ void Session::wrote(std::size_t n) {
 
 void Session::release_memory() {
     if (!has_output()) std::string().swap(out_), sent_ = 0;
+    std::string().swap(inflated_);
+    std::string().swap(deflated_);
     receiver_.release_memory();
 }
 

@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 
+#include "proto/deflate.hpp"
 #include "proto/random.hpp"
 #include "proto/receiver.hpp"
 #include "proto/sender.hpp"
@@ -59,9 +60,19 @@ public:
         return total;
     }
 
+    // ---- permessage-deflate (RFC 7692), once the handshake agreed it
+    // From now on RSV1 marks a compressed message: one that arrives so is inflated before it is
+    // handed out (the size limit counts the inflated bytes, 1009, checked while inflating; the
+    // UTF-8 of text is checked once inflated, 1007), and send() compresses.
+    void use_deflate(std::unique_ptr<MessageDeflate> deflate);
+    const MessageDeflate* deflate() const { return deflate_.get(); }
+
     // ---- sending: each returns false and queues nothing unless the session is open
-    // A message as one frame, or in fragments of at most `fragment_size` bytes.
+    // A message as one frame, or in fragments of at most `fragment_size` bytes; compressed when
+    // permessage-deflate was agreed and the message is worth it (RSV1 on its first frame only).
     bool send(Opcode type, std::string_view payload, std::size_t fragment_size = 0);
+    // The same in `fragments` frames exactly, as even as they can be (some may be empty).
+    bool send_in(Opcode type, std::string_view payload, std::size_t fragments);
     // One frame exactly as asked (a fragment: FIN clear, or a continuation), masked by role.
     bool send_frame(Opcode opcode, std::string_view payload, bool fin);
     // A whole unmasked frame built once for many receivers (a server's broadcast); the observer
@@ -96,7 +107,9 @@ public:
 
     // An idle connection holds no buffers: gives back the input and output buffers' memory.
     void release_memory();
-    std::size_t memory() const { return heap_bytes(out_) + receiver_.memory(); }
+    std::size_t memory() const {
+        return heap_bytes(out_) + receiver_.memory() + heap_bytes(inflated_) + heap_bytes(deflated_) + (deflate_ ? deflate_->memory() : 0);
+    }
     // True when release_memory() would give something back (nothing waits to be sent, and no
     // message is half received).
     bool can_release_memory() const {
@@ -106,6 +119,11 @@ public:
 
 private:
     void queue_close(std::uint16_t code, std::string_view reason);
+    Event fail(FrameError error);
+    Event inflate(Event e);
+    // The payload as it goes on the wire: compressed into deflated_ when worth it.
+    std::string_view prepare(std::string_view payload, bool& compressed);
+    void show_sent(std::size_t from, bool compressed, std::string_view original);
     void show_outgoing(std::size_t from);
 
     Sender sender() { return Sender(role(), random_); }
@@ -114,6 +132,10 @@ private:
     Random* random_;
     std::string out_;
     std::size_t sent_ = 0;
+    std::unique_ptr<MessageDeflate> deflate_;
+    // A message received compressed, inflated (handed out until the next call), and one being
+    // sent, compressed before it is framed: two, since a handler may send what it just got.
+    std::string inflated_, deflated_;
     State state_ = State::open;
     bool close_sent_ = false;
     bool close_received_ = false;

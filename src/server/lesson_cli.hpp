@@ -133,6 +133,28 @@ inline void add_limit_options(CLI::App& app, server::Options& o, LimitSeconds& s
         ->capture_default_str();
 }
 
+// permessage-deflate (lesson 8), for a server (`for_server`) or a client: `d` holds the defaults.
+inline void add_deflate_options(CLI::App& app, ext::DeflateConfig& d, bool for_server) {
+    app.add_flag_callback("--no-deflate", [&d] { d.enabled = false; },
+                          for_server ? "decline permessage-deflate (lesson 8): every message goes uncompressed"
+                                     : "do not offer permessage-deflate (lesson 8)");
+    app.add_option("--deflate-window", d.max_window_bits, "largest window of our compressor, in bits (9-15)")
+        ->check(CLI::Range(9, 15))
+        ->capture_default_str();
+    app.add_option("--deflate-mem-level", d.mem_level, "zlib's memory level for our compressor (1-9: memory or speed)")
+        ->check(CLI::Range(1, 9))
+        ->capture_default_str();
+    app.add_option("--deflate-min-size", d.min_size, "messages shorter than this many bytes go uncompressed")
+        ->capture_default_str();
+    if (for_server)
+        app.add_flag_callback("--deflate-takeover", [&d] { d.no_context_takeover = d.ask_peer_no_context_takeover = false; },
+                              "let both sides keep their compression context from message to message (a better "
+                              "ratio; up to ~300 KiB per connection)");
+    else
+        app.add_flag_callback("--deflate-no-takeover", [&d] { d.no_context_takeover = d.ask_peer_no_context_takeover = true; },
+                              "ask that both sides compress every message on its own (less memory)");
+}
+
 inline void apply_limits(server::Options& o, const LimitSeconds& s) {
     auto ms = [](double seconds) { return std::chrono::milliseconds(static_cast<long long>(seconds * 1000)); };
     o.ping_interval = ms(s.ping);

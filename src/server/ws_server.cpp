@@ -20,6 +20,69 @@ std::string_view path_of(std::string_view target) { return target.substr(0, targ
 
 std::span<std::uint8_t> as_bytes(std::string& s) { return {reinterpret_cast<std::uint8_t*>(s.data()), s.size()}; }
 
+// A broadcast's frames, each built once, when its first receiver needs it: the plain frame, and
+// one compressed frame per window size for receivers whose compressor starts afresh with every
+// message (RFC 7692 server_no_context_takeover). A receiver whose compressor keeps its context
+// must compress the message itself: it gets no prebuilt frame.
+class BroadcastFrames {
+public:
+    BroadcastFrames(Opcode opcode, std::string_view payload, SharedStreams& shared)
+        : opcode_(opcode), payload_(payload), shared_(shared) {}
+
+    const std::string* for_receiver(const MessageDeflate* deflate) {
+        Built* built = &plain_;
+        if (deflate && deflate->worth_compressing(payload_.size())) {
+            if (!deflate->send_resets()) {
+                ++own_;
+                return nullptr;
+            }
+            built = &compressed_.at(static_cast<std::size_t>(deflate->send_window_bits()));
+        }
+        if (built->receivers++ == 0) {
+            if (built == &plain_) {
+                append_frame(built->frame, opcode_, payload_);
+            } else {
+                std::string deflated;
+                shared_.deflater(deflate->send_window_bits()).compress(payload_, deflated);
+                append_frame(built->frame, opcode_, deflated);
+                built->frame[0] = static_cast<char>(built->frame[0] | 0x40);  // RSV1: compressed (RFC 7692 §6)
+            }
+        }
+        return &built->frame;
+    }
+
+    // -v: each frame once, with how many it went to.
+    std::string log() const {
+        std::string out;
+        auto line = [&](const Built& b, std::string_view extra) {
+            if (b.receivers == 0) return;
+            FrameHeader h = header_of(b.frame);
+            out += fmt::format("   {} (to {} client{}){}\n",
+                               print::frame_summary(h, std::string_view(b.frame).substr(h.header_length), false),
+                               b.receivers, b.receivers == 1 ? "" : "s", extra);
+        };
+        line(plain_, "");
+        for (const Built& b : compressed_)
+            line(b, fmt::format(" · compressed {} B → {} B", payload_.size(), b.frame.size() - header_of(b.frame).header_length));
+        if (own_ > 0)
+            out += fmt::format("   compressed by each receiver's own compressor (context takeover): {} client{}\n",
+                               own_, own_ == 1 ? "" : "s");
+        return out;
+    }
+
+private:
+    struct Built {
+        std::string frame;
+        std::size_t receivers = 0;
+    };
+    Opcode opcode_;
+    std::string_view payload_;
+    SharedStreams& shared_;
+    Built plain_;
+    std::array<Built, 16> compressed_;  // by window bits
+    std::size_t own_ = 0;
+};
+
 }  // namespace
 
 // ---- Connection: the loop's callbacks, handed to the server
@@ -53,6 +116,11 @@ void Connection::on_frame(const FrameHeader& h, std::string_view header_bytes, s
                           bool incoming) {
     if (server_.options_.log_frames != FrameLog::none) server_.log_frame(*this, h, header_bytes, payload, incoming);
     if (watched_) server_.handler_.on_frame(server_, *this, h, incoming);
+}
+
+void Connection::on_inflated(std::string_view compressed, std::string_view message, bool incoming) {
+    if (server_.options_.log_frames != FrameLog::none)
+        print::out(print::inflated_log(fmt::format("#{}", id_), compressed, message, incoming, true));
 }
 
 std::string_view Connection::protocol() const {
@@ -285,6 +353,13 @@ void Server::upgrade(Connection& c, const http::Request& req, std::string_view a
         respond_and_hang_up(c, handshake::response_refusal(result));
         return;
     }
+    std::string why;
+    std::optional<ext::Agreement> deflate = handshake::negotiate_deflate(req, options_.deflate, why);
+    if (deflate) {
+        result.extensions = deflate->response;
+        c.session_.use_deflate(
+            std::make_unique<MessageDeflate>(Role::server, deflate->params, options_.deflate, &shared_streams_));
+    }
     // Written at once: almost always it goes whole, and a connection that then stays idle never
     // holds a buffer for it. What does not fit waits in the session's output.
     std::string response = handshake::response_101(result);
@@ -298,6 +373,14 @@ void Server::upgrade(Connection& c, const http::Request& req, std::string_view a
     if (logging()) {
         const http::Header* agent = req.find("User-Agent");
         log(c, "handshake ok · GET {}{}", req.target, agent ? " · " + agent->value.substr(0, 60) : "");
+        if (deflate) {
+            std::size_t bound = c.session_.deflate()->memory_bound();
+            log(c, "permessage-deflate: {} · {}", deflate->response,
+                bound == 0 ? std::string("no zlib memory of its own (both sides reset: shared streams)")
+                           : "zlib memory for this connection: at most " + print::bytes_size(bound));
+        }
+        else if (req.find("Sec-WebSocket-Extensions"))
+            log(c, "permessage-deflate: not agreed ({})", why);
     }
     // The request's bytes may be pending: keep what follows the head, then let them go.
     std::string rest(after_head);
@@ -347,13 +430,13 @@ void Server::send(Connection& c, Opcode opcode, std::string_view payload) {
 }
 
 void Server::broadcast(std::span<Connection* const> to, Opcode opcode, std::string_view payload) {
-    std::string frame;
-    append_frame(frame, opcode, payload);
-    if (options_.log_frames != FrameLog::none && !to.empty())
-        print::out(fmt::format("   {} (to {} clients)\n", print::frame_summary(header_of(frame), payload, false), to.size()));
+    BroadcastFrames frames(opcode, payload, shared_streams_);
     std::vector<Connection*> laggards;
     for (Connection* c : to) {
-        if (!c->is_open() || !c->session_.send_prebuilt(frame)) continue;
+        if (!c->is_open()) continue;
+        // One frame built for many, or (a compressor with context takeover) compressed for this one.
+        const std::string* frame = frames.for_receiver(c->session_.deflate());
+        if (frame ? !c->session_.send_prebuilt(*frame) : !c->session_.send(opcode, payload)) continue;
         mark_dirty(*c);
         if (c->backlog() > options_.max_backlog) laggards.push_back(c);
         // Many broadcasts in one loop turn (a crowd leaving at once) would otherwise pile up
@@ -361,6 +444,7 @@ void Server::broadcast(std::span<Connection* const> to, Opcode opcode, std::stri
         // is closed, and the handler hears of it later, in settle().
         else if (c->backlog() >= kEarlyFlush) flush(*c);
     }
+    if (options_.log_frames != FrameLog::none) print::out(frames.log());
     for (Connection* c : laggards)
         close(*c, static_cast<std::uint16_t>(CloseCode::try_again_later),
               fmt::format("too slow: over {} bytes waiting", options_.max_backlog));

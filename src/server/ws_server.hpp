@@ -42,6 +42,11 @@ struct Options {
     std::optional<std::string> html_dir;      // serve pages from this folder instead of the built-in copies
     std::vector<std::string> protocols;       // subprotocols spoken, in preference order
     std::shared_ptr<net::TlsContext> tls;     // wss:// (lesson 7): every connection starts with TLS
+    // permessage-deflate (lesson 8). By default the server resets its compressor after every
+    // message and asks clients to do the same: one compressed frame then serves every receiver
+    // of a broadcast, and an idle connection holds no zlib memory (see lesson 8's README).
+    ext::DeflateConfig deflate{.enabled = true, .max_window_bits = 15, .no_context_takeover = true,
+                               .ask_peer_no_context_takeover = true, .mem_level = 8, .min_size = 0};
     bool log_connections = false;             // -v: one line per connection event
     FrameLog log_frames = FrameLog::none;     // every frame in and out
 };
@@ -75,6 +80,7 @@ private:
     void on_timer() override;
     void on_frame(const FrameHeader&, std::string_view header_bytes, std::string_view payload,
                   bool incoming) override;
+    void on_inflated(std::string_view compressed, std::string_view message, bool incoming) override;
 
     Server& server_;
     std::uint64_t id_;
@@ -207,6 +213,7 @@ private:
     std::vector<PendingClose> pending_closes_;  // on_close calls not yet made
     std::vector<Connection*> dead_;
     std::vector<std::uint8_t> read_buffer_;
+    SharedStreams shared_streams_;  // the compressors of connections that reset after every message
     std::uint64_t next_id_ = 1;
     bool settle_scheduled_ = false;
     bool shutting_down_ = false;

@@ -143,8 +143,8 @@ test('lesson 2 --mistake bad-accept: Chromium refuses the handshake', async () =
   assert.equal(await stopLesson(lesson), 0);
 });
 
-test('lesson 4: the framing page shows the frames Chromium really sent', async () => {
-  const lesson = await startLesson('lesson4-framing', 'serve');
+test('lesson 4 --no-deflate: the framing page shows the frames Chromium really sent', async () => {
+  const lesson = await startLesson('lesson4-framing', 'serve', '--no-deflate');
   const page = await browser.newPage();
   await page.goto(lesson.url);
   await page.locator('#log .ok').first().waitFor({ timeout: 10000 });  // open
@@ -169,6 +169,37 @@ test('lesson 4: the framing page shows the frames Chromium really sent', async (
   assert.equal(await stopLesson(lesson), 0);
 });
 
+// Every browser offers permessage-deflate, and lesson 4's echo server accepts by default: the
+// browser's own WebSocket says so (extensions), and the report shows RSV1 on the first frame only.
+test('lesson 4: Chromium and the echo server agree on permessage-deflate', async () => {
+  const lesson = await startLesson('lesson4-framing', 'serve', '-v');
+  const page = await browser.newPage();
+  await page.goto(lesson.url);
+  await page.locator('#log .ok').first().waitFor({ timeout: 10000 });
+  const echoed = await page.evaluate(async (url) => {
+    const ws = new WebSocket(url);
+    await new Promise((resolve, reject) => { ws.onopen = resolve; ws.onerror = reject; });
+    const text = 'compress me '.repeat(500);
+    ws.send(text);
+    const back = await new Promise((resolve) => { ws.onmessage = (e) => resolve(e.data); });
+    ws.close();
+    return { extensions: ws.extensions, same: back === text };
+  }, lesson.url.replace('http:', 'ws:'));
+  assert.match(echoed.extensions, /^permessage-deflate/);
+  assert.ok(echoed.same, 'the echo came back inflated, identical');
+  await waitForOutput(lesson, /permessage-deflate: permessage-deflate; server_no_context_takeover; client_no_context_takeover/);
+  for (const button of await page.locator('button[data-kind]').all()) await button.click();
+  await page.waitForFunction(() => document.querySelectorAll('#log .report').length >= 6, null, { timeout: 10000 });
+  const reports = (await page.locator('#log .report').evaluateAll((divs) => divs.map((d) => d.dataset.frames)))
+    .map((r) => JSON.parse(r).frames);
+  reports.forEach((frames) => frames.forEach((f, k) => assert.equal(f.rsv1, k === 0, JSON.stringify(frames))));
+  const text = await page.locator('#log').textContent();
+  assert.equal((text.match(/✓ identical/g) ?? []).length, 6);
+  assert.match(text, /RSV1: compressed/);
+  await page.close();
+  assert.equal(await stopLesson(lesson), 0);
+});
+
 test('lesson 6: the relay between Chromium and lesson 5 shows every frame both ways', async () => {
   const chat = await startLesson('lesson5-chat');
   const upstream = chat.url.replace('http:', 'ws:') + 'ws';
@@ -182,8 +213,11 @@ test('lesson 6: the relay between Chromium and lesson 5 shows every frame both w
   await alice.fill('#ipt', 'through the relay');
   await alice.press('#ipt', 'Enter');
   await bob.getByText('alice: through the relay').waitFor({ timeout: 10000 });
-  await waitForOutput(relay, /→ text\s+fin masked \d+ B "\{\\?"type\\?":\\?"CHAT/);
-  await waitForOutput(relay, /← text\s+fin \d+ B "\{\\?"type\\?":\\?"CHAT/);
+  // Chromium and lesson 5 agree on permessage-deflate: the relay shows each frame as it
+  // crossed (RSV1, compressed bytes), then the message inflated.
+  await waitForOutput(relay, /→ text\s+fin masked RSV1 \d+ B /);
+  await waitForOutput(relay, /→ compressed: \d+ B on the wire for \d+ B \(\d+%\) "\{\\?"type\\?":\\?"CHAT/);
+  await waitForOutput(relay, /← inflated: \d+ B on the wire for \d+ B \(\d+%\) "\{\\?"type\\?":\\?"CHAT/);
   assert.match(relay.output(), /#\d+ from [\d.:]+: GET \/\?name=alice → 200 OK  \(plain HTTP/);
   assert.doesNotMatch(relay.output(), /broke a rule/);
   await alice.close();

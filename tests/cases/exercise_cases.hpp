@@ -142,6 +142,22 @@ inline const std::vector<TlsRecord> kTlsRecord = {
     {""sv, false, 0, 0, 0, "nothing at all"},
 };
 
+struct SyncTail {
+    std::string_view deflated;
+    std::size_t keep;
+    std::string_view what;
+};
+inline const std::vector<SyncTail> kSyncTail = {
+    {"\xf2\x48\xcd\xc9\xc9\x07\x00\x00\x00\xff\xff"sv, 7, "RFC 7692's \"Hello\", flushed"},
+    {"\x00\x00\xff\xff"sv, 0, "the tail alone"},
+    {"\xf2\x48\xcd\xc9\xc9\x07\x00"sv, 7, "no tail: nothing removed"},
+    {"\x00\x00\xff\xff\x00\x00\xff\xff"sv, 4, "two tails: one removed"},
+    {"\x00\xff\xff"sv, 3, "3 bytes: too short to be the tail"},
+    {"\xf2\x00\x00\xff\xfe"sv, 5, "almost the tail"},
+    {"\x01\x00\xff\xff"sv, 4, "the wrong first byte"},
+    {""sv, 0, "nothing at all"},
+};
+
 struct CloseCode {
     std::uint16_t code;
     bool valid;

@@ -4,7 +4,8 @@ project's client notices. Prints `PORT n`; after the upgrade it prints what the 
 chosen by hand.
 
     bad_server.py MODE     MODE: ok | status-200 | no-upgrade | bad-accept | extension |
-                                 protocol | masked | bad-utf8 | silent | not-http
+                                 bad-deflate | ok-deflate | protocol | masked | bad-utf8 |
+                                 silent | not-http
 """
 import base64
 import hashlib
@@ -66,8 +67,12 @@ def main():
         lines.remove("Upgrade: websocket")
     if mode == "bad-accept":
         lines[3] = "Sec-WebSocket-Accept: " + base64.b64encode(hashlib.sha1(header(head, "Sec-WebSocket-Key").encode()).digest()).decode()
-    if mode == "extension":
+    if mode == "extension":  # never offered by anyone
+        lines.append("Sec-WebSocket-Extensions: x-webkit-deflate-frame")
+    if mode == "ok-deflate":  # a good answer, to a client that may not have offered it
         lines.append("Sec-WebSocket-Extensions: permessage-deflate")
+    if mode == "bad-deflate":  # the offer was permessage-deflate; this answer is not one it allows
+        lines.append("Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=16")
     if mode == "protocol":
         lines.append("Sec-WebSocket-Protocol: chat")
     conn.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())

@@ -124,6 +124,7 @@ class AgainstBadServers(Case):
     def test_each_wrong_answer_is_a_named_failure_and_a_non_zero_exit(self):
         for mode, named in (("status-200", "not_101"), ("no-upgrade", "no_upgrade_websocket"),
                             ("bad-accept", "bad_accept"), ("extension", "unrequested_extension"),
+                            ("bad-deflate", "unrequested_extension"),
                             ("protocol", "unrequested_protocol")):
             with self.subTest(mode=mode):
                 code, out, err = self.refusal(mode)
@@ -132,6 +133,11 @@ class AgainstBadServers(Case):
                 self.assertIn("✗", out)
         code, out, err = self.refusal("status-200")
         self.assertIn("hello, world", out)  # the body of a refusal is shown
+        # --no-deflate offers nothing: then even a well-formed permessage-deflate answer is unasked.
+        with Peer("bad_server.py", "ok-deflate") as server:
+            code, out, err = client(server.url, "--no-deflate", input=b"", timeout=30)
+            self.assertEqual(code, 2, out + err)
+            self.assertIn("the server chose permessage-deflate, which was not offered", err)
 
     def test_a_server_that_never_answers_times_out(self):
         started = time.monotonic()
@@ -266,15 +272,16 @@ class Relay(Case):
             # Every echo came back, so every line is printed or queued to be: read until the
             # last connection's lines are there (the connections ran at once, in any order).
             out = ""
-            for pattern in (rb"#100 ", rb"permessage-deflate was agreed", rb"compressed \(permessage-deflate\)"):
+            for pattern in (rb"#100 ", rb"permessage-deflate was agreed", rb"text \(came compressed\) \"hello \d+\"\n"):
                 if not re.search(pattern.decode(), out):
                     out += self.relay.wait_for_output(pattern, 20)
             while out.count("closed TCP") < 200:  # each side of each connection
                 out += self.relay.wait_for_output(rb"closed TCP", 20)
             # Python's websockets offers permessage-deflate and its server accepts: the relay
-            # passes that on unchanged and shows the messages as compressed.
+            # passes that on unchanged and shows each compressed message inflated.
             self.assertIn("permessage-deflate was agreed", out)
-            self.assertIn("compressed (permessage-deflate)", out)
+            self.assertRegex(out, r"#\d+ → text \(came compressed\) \"hello \d+\"\n")
+            self.assertRegex(out, r"#\d+ ← binary \(came compressed\) 100000 B: ")
             self.assertNotIn("broke a rule", out)
             # Each connection's story is printed in one piece, not interleaved with another's.
             for block in re.findall(r"── #\d+ from [^\n]*\n(?:[^\n]*\n){15}", out):

@@ -200,3 +200,28 @@ TEST(Deflate, LongRandomSessionsStayInStepWithZlib) {
         }
     }
 }
+
+TEST(Deflate, AnEmptyMessageIsOneByteThatZlibCanContinueFrom) {
+    // After a sync flush zlib writes nothing for an empty message; the payload must still be
+    // 00 (RFC 7692 §7.2.3.6), or the receiver's tail starts a block nothing finishes.
+    for (bool takeover : {true, false}) {
+        Deflater d(12, 8, !takeover);
+        z_stream reference{};
+        ASSERT_EQ(inflateInit2(&reference, -12), Z_OK);
+        for (const std::string& message : {std::string("Hello"), std::string(), std::string(), bytes({0x00, 0x01, 0xff}),
+                                           std::string(), std::string("Hello")}) {
+            std::string compressed;
+            d.compress(message, compressed);
+            if (message.empty()) {
+                EXPECT_EQ(compressed, bytes({0x00}));
+            }
+            EXPECT_EQ(zlib_inflate(reference, compressed), message);
+            if (!takeover) inflateReset(&reference);
+        }
+        inflateEnd(&reference);
+    }
+    Inflater i(false);
+    std::string out;
+    EXPECT_EQ(i.inflate("", out, 10), Inflater::Status::ok);  // an empty payload from a peer: an empty message
+    EXPECT_EQ(out, "");
+}

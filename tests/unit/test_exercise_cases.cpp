@@ -4,6 +4,7 @@
 
 #include "../cases/exercise_cases.hpp"
 #include "net/tls_record.hpp"
+#include "proto/deflate.hpp"
 #include "proto/frame.hpp"
 #include "proto/handshake.hpp"
 #include "proto/http.hpp"
@@ -59,4 +60,9 @@ TEST(ExerciseCases, TlsRecord) {
         EXPECT_EQ(got->version, c.version) << c.what;
         EXPECT_EQ(got->length, c.length) << c.what;
     }
+}
+
+TEST(ExerciseCases, SyncTail) {
+    // RFC 7692 §7.2.1: the last 4 bytes of a sync flush, 00 00 ff ff, are not sent.
+    for (const auto& c : cases::kSyncTail) EXPECT_EQ(without_sync_tail(c.deflated), c.keep) << c.what;
 }
