@@ -254,7 +254,7 @@ void part_memory() {
     }
     rows.push_back({"no context takeover (the default)", "0 B: the thread's shared streams serve it"});
     print::out(print::table(rows));
-    print::out("A thousand connections with context takeover hold 300 MB; without, nothing while idle, and\n"
+    print::out("A thousand connections with context takeover allocate 300 MB; without, nothing while idle; and\n"
                "a broadcast is compressed once for every receiver instead of once per receiver. That is\n"
                "why the servers ask for no_context_takeover by default (make bench measures both).\n");
 }

@@ -10,7 +10,12 @@
 namespace ws {
 namespace {
 constexpr unsigned char kTail[] = {0x00, 0x00, 0xff, 0xff};  // an empty stored block: what a sync flush ends with
-constexpr std::size_t kChunk = 16 * 1024;
+constexpr std::size_t kChunk = 16 * 1024;     // more room for a compressor's output, when its first guess was short
+constexpr std::size_t kMaxChunk = 256 * 1024;  // the most room an inflater's output grows by at once
+// A compressor that starts afresh for every message clears its hash table every time: 2^(memLevel+8)
+// bytes, 64 KiB at zlib's default 8, which costs more than compressing a chat message. Such a
+// compressor uses at most this level (a 4 KiB table; make bench: twice the messages per second).
+constexpr int kResetMemLevel = 4;
 
 // zlib's allocations, each with its size in front, so the stream's memory is known exactly.
 constexpr std::size_t kPrefix = alignof(std::max_align_t);
@@ -52,13 +57,18 @@ void Deflater::compress(std::string_view message, std::string& out) {
     z_->next_in = reinterpret_cast<Bytef*>(const_cast<char*>(message.data()));
     z_->avail_in = static_cast<uInt>(message.size());
     // Until the sync flush has all been written: zlib says so by leaving room in the output.
+    // The first try has room for the worst case (deflateBound, and the flush's few bytes), so
+    // it is almost always the only one; room is made by resize, which writes it first: no more
+    // than needed.
+    std::size_t room = deflateBound(z_.get(), static_cast<uLong>(message.size())) + 16;
     do {
         std::size_t at = out.size();
-        out.resize(at + std::max(kChunk, message.size() / 2 + 64));
+        out.resize(at + room);
         z_->next_out = reinterpret_cast<Bytef*>(out.data() + at);
-        z_->avail_out = static_cast<uInt>(out.size() - at);
+        z_->avail_out = static_cast<uInt>(room);
         deflate(z_.get(), Z_SYNC_FLUSH);
         out.resize(out.size() - z_->avail_out);
+        room = kChunk;
     } while (z_->avail_out == 0);
     // §7.2.1: remove the 4-byte tail. (When the output filled exactly at the flush, the last
     // call may have added a second empty block: still valid DEFLATE before the tail removed.)
@@ -87,13 +97,15 @@ Inflater::Status Inflater::inflate(std::string_view compressed, std::string& out
     // would start a block the next message could never finish.)
     if (compressed.empty()) return Status::ok;
     std::size_t start = out.size();
-    // The message, then the tail the sender removed (§7.2.2).
+    // The message, then the tail the sender removed (§7.2.2). Room for the output grows as it
+    // fills (a few times the input first, then doubling), never past the limit and one byte.
+    std::size_t grow = std::min<std::size_t>(std::max<std::size_t>(256, compressed.size() * 4), kMaxChunk);
     for (std::string_view part : {compressed, std::string_view(reinterpret_cast<const char*>(kTail), 4)}) {
         z_->next_in = reinterpret_cast<Bytef*>(const_cast<char*>(part.data()));
         z_->avail_in = static_cast<uInt>(part.size());
-        while (z_->avail_in > 0) {
+        for (;;) {
             std::size_t at = out.size();
-            std::size_t room = std::min(kChunk, limit + 1 - (at - start));
+            std::size_t room = std::min(grow, limit + 1 - (at - start));
             out.resize(at + room);
             z_->next_out = reinterpret_cast<Bytef*>(out.data() + at);
             z_->avail_out = static_cast<uInt>(room);
@@ -112,7 +124,10 @@ Inflater::Status Inflater::inflate(std::string_view compressed, std::string& out
                 inflateReset(z_.get());
                 return Status::too_big;
             }
-            if (rc == Z_BUF_ERROR && z_->avail_out != 0) break;  // no progress possible: input used up
+            // Done with this part once its input is used up and zlib left room unused (a full
+            // output may mean more is waiting inside zlib: then it is called again).
+            if (z_->avail_in == 0 && z_->avail_out != 0) break;
+            if (z_->avail_out == 0) grow = std::min(grow * 2, kMaxChunk);
         }
     }
     if (no_context_takeover_) inflateReset(z_.get());
@@ -121,7 +136,7 @@ Inflater::Status Inflater::inflate(std::string_view compressed, std::string& out
 
 Deflater& SharedStreams::deflater(int window_bits) {
     auto& d = deflaters_.at(static_cast<std::size_t>(window_bits));
-    if (!d) d = std::make_unique<Deflater>(window_bits, mem_level_, true);
+    if (!d) d = std::make_unique<Deflater>(window_bits, std::min(mem_level_, kResetMemLevel), true);
     return *d;
 }
 
@@ -152,9 +167,11 @@ MessageDeflate::MessageDeflate(Role role, const ext::DeflateParams& agreed, cons
     receive_bits_ = std::max(receive_bits_, 9);
 }
 
+int MessageDeflate::send_level() const { return send_resets_ ? std::min(mem_level_, kResetMemLevel) : mem_level_; }
+
 Deflater& MessageDeflate::deflater() {
     if (send_resets_ && shared_) return shared_->deflater(send_bits_);
-    if (!deflater_) deflater_ = std::make_unique<Deflater>(send_bits_, mem_level_, send_resets_);
+    if (!deflater_) deflater_ = std::make_unique<Deflater>(send_bits_, send_level(), send_resets_);
     return *deflater_;
 }
 
@@ -176,7 +193,7 @@ std::size_t MessageDeflate::memory_bound() const {
     constexpr std::size_t kDeflateState = 8 * 1024, kInflateState = 8 * 1024;
     std::size_t total = 0;
     if (!(send_resets_ && shared_))
-        total += (std::size_t(1) << (send_bits_ + 2)) + (std::size_t(1) << (mem_level_ + 9)) + kDeflateState;
+        total += (std::size_t(1) << (send_bits_ + 2)) + (std::size_t(1) << (send_level() + 9)) + kDeflateState;
     if (!(receive_resets_ && shared_)) total += (std::size_t(1) << receive_bits_) + kInflateState;
     return total;
 }

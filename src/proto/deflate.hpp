@@ -111,6 +111,7 @@ public:
 private:
     Deflater& deflater();
     Inflater& inflater();
+    int send_level() const;  // zlib's memLevel for our compressor
 
     ext::DeflateParams agreed_;
     int send_bits_, receive_bits_, mem_level_;

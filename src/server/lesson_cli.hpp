@@ -141,7 +141,7 @@ inline void add_deflate_options(CLI::App& app, ext::DeflateConfig& d, bool for_s
     app.add_option("--deflate-window", d.max_window_bits, "largest window of our compressor, in bits (9-15)")
         ->check(CLI::Range(9, 15))
         ->capture_default_str();
-    app.add_option("--deflate-mem-level", d.mem_level, "zlib's memory level for our compressor (1-9: memory or speed)")
+    app.add_option("--deflate-mem-level", d.mem_level, "zlib's memory level for our compressor (1-9: memory or speed; at most 4 when it resets after each message)")
         ->check(CLI::Range(1, 9))
         ->capture_default_str();
     app.add_option("--deflate-min-size", d.min_size, "messages shorter than this many bytes go uncompressed")

@@ -248,6 +248,28 @@ test('lesson 5 --tls: two tabs chat over wss://', async () => {
   assert.equal(await stopLesson(lesson), 0);
 });
 
+// Lesson 8's "done when": two tabs chat compressed, and -vv shows each message both ways.
+test('lesson 8 serve -vv: two tabs chat compressed, both forms shown', async () => {
+  const lesson = await startLesson('lesson8-compression', 'serve', '-vv');
+  const alice = await browser.newPage();
+  const bob = await browser.newPage();
+  await alice.goto(`${lesson.url}?name=alice`);
+  await alice.locator('#content .login').first().waitFor({ timeout: 10000 });
+  await bob.goto(`${lesson.url}?name=bob`);
+  await alice.getByText('system: bob joined the chat').waitFor({ timeout: 10000 });
+  const line = 'squeeze me, squeeze me, squeeze me, squeeze me, squeeze me';
+  await alice.fill('#ipt', line);
+  await alice.press('#ipt', 'Enter');
+  await bob.getByText(`alice: ${line}`).waitFor({ timeout: 10000 });
+  await waitForOutput(lesson, /permessage-deflate: permessage-deflate; server_no_context_takeover; client_no_context_takeover/);
+  await waitForOutput(lesson, /← inflated: \d+ B on the wire for \d+ B \(\d+%\) "\{"type":"CHAT","message":"squee/);
+  await waitForOutput(lesson, /on the wire  [0-9a-f ]+ …  \(\d+ B, RSV1 set\)\n   message      7b 22 74 79 70 65/);
+  await waitForOutput(lesson, /\(to 2 clients\) · compressed \d+ B → \d+ B/);
+  await alice.close();
+  await bob.close();
+  assert.equal(await stopLesson(lesson), 0);
+});
+
 test('lesson 5: two tabs chat and each sees the other', async () => {
   const lesson = await startLesson('lesson5-chat');
   const alice = await browser.newPage();

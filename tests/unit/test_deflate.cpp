@@ -225,3 +225,29 @@ TEST(Deflate, AnEmptyMessageIsOneByteThatZlibCanContinueFrom) {
     EXPECT_EQ(i.inflate("", out, 10), Inflater::Status::ok);  // an empty payload from a peer: an empty message
     EXPECT_EQ(out, "");
 }
+
+TEST(Deflate, OutputThatFillsTheRoomExactlyIsNotLost) {
+    // The inflater's room grows from 4 times the input; a message that fills it exactly, or
+    // needs many rounds, comes back whole (zlib may hold output when the room is full).
+    for (std::size_t size : {255u, 256u, 257u, 1023u, 1024u, 1025u, 65536u, 262145u, 1u << 20, 3u << 20}) {
+        for (char c : {'a', 'q'}) {
+            std::string message(size, c);
+            for (std::size_t i = 0; i < size; i += 97) message[i] = static_cast<char>('a' + i % 7);
+            Deflater d(15, 8, false);
+            Inflater i(false);
+            std::string compressed, back;
+            d.compress(message, compressed);
+            ASSERT_EQ(i.inflate(compressed, back, 16u << 20), Inflater::Status::ok) << size;
+            ASSERT_EQ(back, message) << size;
+            back.clear();
+            // The limit exactly at the size: still fine; one less: too big.
+            Deflater d2(15, 8, true);
+            Inflater i2(true);
+            compressed.clear();
+            d2.compress(message, compressed);
+            ASSERT_EQ(i2.inflate(compressed, back, size), Inflater::Status::ok) << size;
+            back.clear();
+            ASSERT_EQ(i2.inflate(compressed, back, size - 1), Inflater::Status::too_big) << size;
+        }
+    }
+}
