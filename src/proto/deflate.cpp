@@ -40,6 +40,16 @@ std::unique_ptr<z_stream_s> counted_stream(ZlibMemory& memory) {
     z->opaque = &memory;
     return z;
 }
+
+// Resets a stream when it goes out of scope, if `now` still says so then.
+struct StreamReset {
+    z_stream_s* z;
+    bool now;
+    bool deflating = false;
+    ~StreamReset() {
+        if (now) deflating ? deflateReset(z) : inflateReset(z);
+    }
+};
 }  // namespace
 
 Deflater::Deflater(int window_bits, int mem_level, bool no_context_takeover)
@@ -53,6 +63,9 @@ Deflater::Deflater(int window_bits, int mem_level, bool no_context_takeover)
 Deflater::~Deflater() { deflateEnd(z_.get()); }
 
 void Deflater::compress(std::string_view message, std::string& out) {
+    // Without context takeover the next message starts afresh; after an exception (out of
+    // memory), any stream does: its half-compressed message must not begin the next one.
+    StreamReset reset{z_.get(), true, true};
     std::size_t start = out.size();
     z_->next_in = reinterpret_cast<Bytef*>(const_cast<char*>(message.data()));
     z_->avail_in = static_cast<uInt>(message.size());
@@ -77,7 +90,7 @@ void Deflater::compress(std::string_view message, std::string& out) {
     // still be a block's start, to which the receiver's 00 00 ff ff adds the rest: the single
     // byte 00 (an empty stored block, RFC 7692 §7.2.3.6).
     if (out.size() == start) out.push_back('\0');
-    if (no_context_takeover_) deflateReset(z_.get());
+    reset.now = no_context_takeover_;
 }
 
 std::size_t Deflater::memory() const { return sizeof(z_stream_s) + memory_->bytes; }
@@ -96,6 +109,16 @@ Inflater::Status Inflater::inflate(std::string_view compressed, std::string& out
     // An empty payload carries no bits: the message is empty. (Putting the tail after nothing
     // would start a block the next message could never finish.)
     if (compressed.empty()) return Status::ok;
+    // However this ends, a stream without context takeover starts the next message afresh,
+    // and so does any stream after a failure or an exception (out of memory while growing the
+    // output): a shared stream must never carry one connection's half message into another's.
+    StreamReset reset{z_.get(), true};
+    Status status = inflate_message(compressed, out, limit);
+    reset.now = no_context_takeover_ || status != Status::ok;
+    return status;
+}
+
+Inflater::Status Inflater::inflate_message(std::string_view compressed, std::string& out, std::size_t limit) {
     std::size_t start = out.size();
     // The message, then the tail the sender removed (§7.2.2). Room for the output grows as it
     // fills (a few times the input first, then doubling), never past the limit and one byte.
@@ -111,18 +134,15 @@ Inflater::Status Inflater::inflate(std::string_view compressed, std::string& out
             z_->avail_out = static_cast<uInt>(room);
             int rc = ::inflate(z_.get(), Z_SYNC_FLUSH);
             out.resize(out.size() - z_->avail_out);
+            if (rc != Z_OK && rc != Z_BUF_ERROR && rc != Z_STREAM_END) return Status::corrupt;
+            if (out.size() - start > limit) return Status::too_big;
             if (rc == Z_STREAM_END) {
-                // A final block: legal, but the next message starts a new stream.
+                // A final block (BFINAL, RFC 7692 §7.2.3.5): legal, and the message ends there;
+                // the tail is not added (it would begin the next stream), and the next message
+                // starts a new stream. Bytes after the final block are not DEFLATE.
+                if (z_->avail_in != 0) return Status::corrupt;
                 inflateReset(z_.get());
-                break;
-            }
-            if (rc != Z_OK && rc != Z_BUF_ERROR) {
-                inflateReset(z_.get());
-                return Status::corrupt;
-            }
-            if (out.size() - start > limit) {
-                inflateReset(z_.get());
-                return Status::too_big;
+                return Status::ok;
             }
             // Done with this part once its input is used up and zlib left room unused (a full
             // output may mean more is waiting inside zlib: then it is called again).
@@ -130,7 +150,6 @@ Inflater::Status Inflater::inflate(std::string_view compressed, std::string& out
             if (z_->avail_out == 0) grow = std::min(grow * 2, kMaxChunk);
         }
     }
-    if (no_context_takeover_) inflateReset(z_.get());
     return Status::ok;
 }
 

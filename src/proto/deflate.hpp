@@ -64,6 +64,8 @@ public:
     std::size_t memory() const;
 
 private:
+    Status inflate_message(std::string_view compressed, std::string& out, std::size_t limit);
+
     std::unique_ptr<z_stream_s> z_;
     std::unique_ptr<ZlibMemory> memory_;
     bool no_context_takeover_;

@@ -202,7 +202,13 @@ std::optional<DeflateParams> accept_answer(const Offer& answer, const DeflateCon
     d.server_no_context_takeover = p->server_no_takeover;
     d.client_no_context_takeover = p->client_no_takeover || config.no_context_takeover;
     d.server_max_window_bits = p->server_bits.value_or(15);
-    d.client_max_window_bits = std::min(p->client_bits.value_or(15), config.max_window_bits);
+    d.client_max_window_bits = p->client_bits.value_or(config.max_window_bits);
+    if (d.client_max_window_bits > config.max_window_bits) {
+        // §7.1.2.2: the server may only make our window smaller than we offered.
+        error = fmt::format("client_max_window_bits={} is more than the {} offered", d.client_max_window_bits,
+                            config.max_window_bits);
+        return std::nullopt;
+    }
     if (d.client_max_window_bits < 9) {
         error = "client_max_window_bits=8 cannot be honoured (zlib's smallest raw window is 9 bits)";
         return std::nullopt;

@@ -133,7 +133,8 @@ Server::Server(Options options, Handler& handler)
     : options_(std::move(options)),
       handler_(handler),
       listener_(options_.host, options_.port, /*non_blocking=*/true),
-      read_buffer_(256 * 1024) {
+      read_buffer_(256 * 1024),
+      shared_streams_(options_.deflate.mem_level) {
     loop_.on_wake = [this] { begin_shutdown(); };
     // OpenSSL sets itself up on first use (a few hundred KiB): pay that now, not with the
     // first client, so what each connection costs is what it really costs.

@@ -26,6 +26,21 @@ std::string zlib_inflate(z_stream& z, const std::string& compressed) {
     return out;
 }
 
+// zlib directly: a raw stream finished with a final block (BFINAL), as some senders send it.
+std::string zlib_finished(const std::string& message) {
+    z_stream z{};
+    deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY);
+    std::string in = message, out(deflateBound(&z, static_cast<uLong>(message.size())), '\0');
+    z.next_in = reinterpret_cast<Bytef*>(in.data());
+    z.avail_in = static_cast<uInt>(in.size());
+    z.next_out = reinterpret_cast<Bytef*>(out.data());
+    z.avail_out = static_cast<uInt>(out.size());
+    EXPECT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
+    out.resize(out.size() - z.avail_out);
+    deflateEnd(&z);
+    return out;
+}
+
 std::optional<ext::Agreement> server_side(std::string_view header, ext::DeflateConfig config = {}, std::string* why = nullptr) {
     auto parsed = ext::parse(header);
     EXPECT_TRUE(parsed.ok()) << parsed.error;
@@ -114,6 +129,17 @@ TEST(Extensions, TheClientChecksTheAnswer) {
     ASSERT_TRUE(ok);
     EXPECT_TRUE(ok->server_no_context_takeover);
     EXPECT_EQ(ok->client_max_window_bits, 10);
+    // Our window may be made smaller than offered, never larger (§7.1.2.2).
+    config.max_window_bits = 10;
+    EXPECT_FALSE(answer("permessage-deflate; client_max_window_bits=12"));
+    EXPECT_NE(error.find("more than the 10 offered"), std::string::npos) << error;
+    auto smaller = answer("permessage-deflate; client_max_window_bits=9");
+    ASSERT_TRUE(smaller);
+    EXPECT_EQ(smaller->client_max_window_bits, 9);
+    auto unsaid = answer("permessage-deflate");
+    ASSERT_TRUE(unsaid);
+    EXPECT_EQ(unsaid->client_max_window_bits, 10);
+    config.max_window_bits = 15;
     for (std::string_view bad : {"x-other", "permessage-deflate; client_max_window_bits",
                                  "permessage-deflate; client_max_window_bits=8", "permessage-deflate; mystery"}) {
         EXPECT_FALSE(answer(bad)) << bad;
@@ -156,6 +182,40 @@ TEST(Deflate, TheRfcUncompressedBlockAndFragmentedForms) {
     out.clear();
     EXPECT_EQ(j.inflate(bytes({0xf2, 0x48, 0xcd}) + bytes({0xc9, 0xc9, 0x07, 0x00}), out, 100), Inflater::Status::ok);
     EXPECT_EQ(out, "Hello");
+}
+
+TEST(Deflate, AMessageEndingInAFinalBlockLeavesTheNextOneWhole) {
+    // §7.2.3.5: "Hello" with BFINAL set. The message ends there, without the tail; with context
+    // takeover the next message begins a new stream, which must still inflate.
+    std::string final_hello = zlib_finished("Hello");
+    EXPECT_EQ(final_hello, bytes({0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00}));
+    Inflater i(false);
+    std::string out;
+    ASSERT_EQ(i.inflate(final_hello, out, 100), Inflater::Status::ok);
+    EXPECT_EQ(out, "Hello");
+    out.clear();
+    ASSERT_EQ(i.inflate(bytes({0xf2, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00}), out, 100), Inflater::Status::ok);
+    EXPECT_EQ(out, "Hello");
+    out.clear();
+    ASSERT_EQ(i.inflate(final_hello, out, 100), Inflater::Status::ok);
+    EXPECT_EQ(out, "Hello");
+    // Bytes after the final block are not DEFLATE.
+    out.clear();
+    EXPECT_EQ(i.inflate(final_hello + bytes({0xf2, 0x00}), out, 100), Inflater::Status::corrupt);
+    // The limit holds for a final block too: its size exactly is fine, one less is too big.
+    std::string big(100000, 'z');
+    std::string finished_big = zlib_finished(big);
+    for (bool resets : {false, true}) {
+        Inflater k(resets);
+        out.clear();
+        ASSERT_EQ(k.inflate(finished_big, out, big.size()), Inflater::Status::ok);
+        EXPECT_EQ(out, big);
+        out.clear();
+        EXPECT_EQ(k.inflate(finished_big, out, big.size() - 1), Inflater::Status::too_big);
+        out.clear();
+        ASSERT_EQ(k.inflate(final_hello, out, 100), Inflater::Status::ok);  // and it starts afresh
+        EXPECT_EQ(out, "Hello");
+    }
 }
 
 TEST(Deflate, ABombStopsAtTheLimitAndGarbageIsCorrupt) {
