@@ -2,7 +2,8 @@
 # Installs what the lessons and their tests need, from Debian's packages (and npm for
 # the browser test's driver). Safe to run again: it only installs what is missing.
 #   scripts/install-deps.sh           build + unit/end-to-end test dependencies
-#   scripts/install-deps.sh --browser also Chromium and playwright-core for the browser test
+#   scripts/install-deps.sh --browser also Chromium and playwright-core for the browser test, and
+#                                     socket.io-client for lesson 9's page
 #   scripts/install-deps.sh --fuzz    also clang with libFuzzer
 set -euo pipefail
 
@@ -12,7 +13,8 @@ want_fuzz=0
 [[ "${1:-}" == "--fuzz" ]] && want_fuzz=1
 
 packages=(cmake make g++ pkg-config libcli11-dev libfmt-dev libssl-dev libgtest-dev libbenchmark-dev
-          nlohmann-json3-dev python3 python3-websockets openssl zlib1g-dev)
+          nlohmann-json3-dev python3 python3-websockets openssl zlib1g-dev
+          python3-socketio python3-engineio python3-requests python3-websocket)
 (( want_browser )) && packages+=(chromium nodejs npm)
 (( want_fuzz )) && packages+=(clang libclang-rt-14-dev)
 
@@ -52,5 +54,11 @@ if (( want_browser )); then
         (( node_major < 20 )) && version=1.49.1
         echo "installing playwright-core@$version (npm)"
         (cd "$here/tests/browser" && npm install --no-audit --no-fund --no-package-lock --no-save --silent "playwright-core@$version")
+    fi
+    # Lesson 9 serves socket.io's own browser client to the blog's page (and the browser test
+    # loads it there).
+    if [[ ! -f "$here/tests/browser/node_modules/socket.io-client/dist/socket.io.js" ]]; then
+        echo "installing socket.io-client@4.8.1 (npm)"
+        (cd "$here/tests/browser" && npm install --no-audit --no-fund --no-package-lock --no-save --silent "socket.io-client@4.8.1")
     fi
 fi

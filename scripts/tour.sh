@@ -25,6 +25,7 @@ case "$class" in
     run lesson6-client --demo --seed $seed
     run lesson7-wss --demo --seed $seed
     run lesson8-compression --demo --seed $seed
+    run lesson9-socketio --demo --seed $seed
     echo
     echo "That was class 2's tour. Each lesson's README (lessons/*/README.md) says how to run it live."
     ;;

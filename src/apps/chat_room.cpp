@@ -8,73 +8,98 @@
 
 namespace ws::apps {
 
-void ChatRoom::reply_error(Server& server, Connection& c, std::string_view message) {
-    server.log(c, "ERROR {}", message);
-    server.send(c, Opcode::text, chat::error_json(message));
+// ---- lesson 5's members: WebSocket connections
+
+void ChatRoom::Pages::send(const void* member, std::string_view json) {
+    server->send(*static_cast<Connection*>(const_cast<void*>(member)), Opcode::text, json);
+}
+void ChatRoom::Pages::broadcast(std::string_view json) { server->broadcast(members, Opcode::text, json); }
+void ChatRoom::Pages::joined(const void* member) { members.push_back(static_cast<Connection*>(const_cast<void*>(member))); }
+void ChatRoom::Pages::left(const void* member) { members.erase(std::find(members.begin(), members.end(), member)); }
+void ChatRoom::Pages::log(const void* member, std::string_view line) {
+    server->log(*static_cast<const Connection*>(member), "{}", line);
 }
 
-std::string ChatRoom::room_summary() const {
-    if (members_.size() > 8) return fmt::format("room: {} people", members_.size());
-    std::string s = "room:";
-    for (std::size_t i = 0; i < members_.size(); ++i) s += (i ? ", " : " ") + names_.at(members_[i]);
-    return members_.empty() ? "room: empty" : s;
-}
+// ---- the room
+
+ChatRoom::ChatRoom(chat::Limits limits) : limits_(limits) {}
 
 void ChatRoom::on_message(Server& server, Connection& c, Opcode type, std::string_view payload) {
-    if (type != Opcode::text) {
-        reply_error(server, c, "send JSON in text messages, not binary");
-        return;
-    }
-    chat::ClientMessage m = chat::parse_client_message(payload, limits_);
-    auto me = names_.find(&c);
-    switch (m.kind) {
-        case chat::ClientMessage::Kind::invalid:
-            reply_error(server, c, m.error);
-            return;
-        case chat::ClientMessage::Kind::login:
-            if (me != names_.end()) return reply_error(server, c, "already logged in as " + me->second);
-            if (taken_.count(m.name)) return reply_error(server, c, "the name \"" + m.name + "\" is taken");
-            login(server, c, m.name);
-            return;
-        case chat::ClientMessage::Kind::chat:
-            if (me == names_.end()) return reply_error(server, c, "log in first: {\"type\":\"LOGIN\",\"name\":\"...\"}");
-            if (server.logging()) server.log(c, "CHAT {} → {} clients", print::printable(m.message, 40), members_.size());
-            server.broadcast(members_, Opcode::text, chat::chat_json(me->second, m.message));
-            return;
-        case chat::ClientMessage::Kind::logout:
-            if (me == names_.end()) return reply_error(server, c, "not logged in");
-            leave(server, c, true);
-            return;
-    }
-}
-
-void ChatRoom::login(Server& server, Connection& c, const std::string& name) {
-    names_.emplace(&c, name);
-    taken_.insert(name);
-    members_.push_back(&c);
-    // The newcomer gets the full list once; everyone else keeps theirs from LOGIN/LOGOUT.
-    std::vector<std::string> users;
-    users.reserve(members_.size());
-    for (Connection* m : members_) users.push_back(names_.at(m));
-    server.send(c, Opcode::text, chat::users_json(users));
-    if (server.logging()) server.log(c, "LOGIN {} · {}", name, room_summary());
-    server.broadcast(members_, Opcode::text, chat::login_json(name));
-}
-
-void ChatRoom::leave(Server& server, Connection& c, bool announce) {
-    auto me = names_.find(&c);
-    if (me == names_.end()) return;
-    std::string name = me->second;
-    names_.erase(me);
-    taken_.erase(name);
-    members_.erase(std::find(members_.begin(), members_.end(), &c));
-    if (server.logging()) server.log(c, "LOGOUT {} · {}", name, room_summary());
-    if (announce) server.broadcast(members_, Opcode::text, chat::logout_json(name));
+    if (type != Opcode::text) return reply_error(page(server, c), "send JSON in text messages, not binary");
+    receive(page(server, c), payload);
 }
 
 void ChatRoom::on_close(Server& server, Connection& c, std::uint16_t, std::string_view) {
     // When the server shuts down everyone leaves at once: no LOGOUT for each to each.
-    leave(server, c, !server.shutting_down());
+    leave(page(server, c), !server.shutting_down());
+}
+
+void ChatRoom::reply_error(Member m, std::string_view message) {
+    if (m.audience->logging()) m.audience->log(m.who, fmt::format("ERROR {}", message));
+    m.audience->send(m.who, chat::error_json(message));
+}
+
+std::string ChatRoom::room_summary() const {
+    if (order_.size() > 8) return fmt::format("room: {} people", order_.size());
+    std::string s = "room:";
+    for (std::size_t i = 0; i < order_.size(); ++i) s += (i ? ", " : " ") + names_.at(order_[i]);
+    return order_.empty() ? "room: empty" : s;
+}
+
+void ChatRoom::broadcast(std::string_view json) {
+    for (auto& [audience, members] : audiences_) audience->broadcast(json);
+}
+
+void ChatRoom::receive(Member m, std::string_view payload) {
+    chat::ClientMessage message = chat::parse_client_message(payload, limits_);
+    auto me = names_.find(m);
+    switch (message.kind) {
+        case chat::ClientMessage::Kind::invalid:
+            return reply_error(m, message.error);
+        case chat::ClientMessage::Kind::login:
+            if (me != names_.end()) return reply_error(m, "already logged in as " + me->second);
+            if (taken_.count(message.name)) return reply_error(m, "the name \"" + message.name + "\" is taken");
+            return login(m, message.name);
+        case chat::ClientMessage::Kind::chat:
+            if (me == names_.end()) return reply_error(m, "log in first: {\"type\":\"LOGIN\",\"name\":\"...\"}");
+            if (m.audience->logging())
+                m.audience->log(m.who, fmt::format("CHAT {} → {} clients", print::printable(message.message, 40), order_.size()));
+            return broadcast(chat::chat_json(me->second, message.message));
+        case chat::ClientMessage::Kind::logout:
+            if (me == names_.end()) return reply_error(m, "not logged in");
+            return leave(m, true);
+    }
+}
+
+void ChatRoom::login(Member m, const std::string& name) {
+    names_.emplace(m, name);
+    taken_.insert(name);
+    order_.push_back(m);
+    m.audience->joined(m.who);
+    auto through = std::find_if(audiences_.begin(), audiences_.end(), [&](auto& a) { return a.first == m.audience; });
+    if (through == audiences_.end()) audiences_.emplace_back(m.audience, 1);
+    else ++through->second;
+    // The newcomer gets the full list once; everyone else keeps theirs from LOGIN/LOGOUT.
+    std::vector<std::string> users;
+    users.reserve(order_.size());
+    for (const Member& other : order_) users.push_back(names_.at(other));
+    m.audience->send(m.who, chat::users_json(users));
+    if (m.audience->logging()) m.audience->log(m.who, fmt::format("LOGIN {} · {}", name, room_summary()));
+    broadcast(chat::login_json(name));
+}
+
+void ChatRoom::leave(Member m, bool announce) {
+    auto me = names_.find(m);
+    if (me == names_.end()) return;
+    std::string name = me->second;
+    names_.erase(me);
+    taken_.erase(name);
+    order_.erase(std::find(order_.begin(), order_.end(), m));
+    m.audience->left(m.who);
+    auto through = std::find_if(audiences_.begin(), audiences_.end(), [&](auto& a) { return a.first == m.audience; });
+    if (--through->second == 0) audiences_.erase(through);
+    if (m.audience->logging()) m.audience->log(m.who, fmt::format("LOGOUT {} · {}", name, room_summary()));
+    if (announce) broadcast(chat::logout_json(name));
 }
 
 }  // namespace ws::apps

@@ -1,7 +1,10 @@
 // The chat room of lesson 5 (design §5): LOGIN, CHAT and LOGOUT broadcast to everyone in the
-// room, in the order the server received them. A Handler for the WebSocket server.
+// room, in the order the server received them. A Handler for the WebSocket server; lesson 9's
+// socket.io clients join the same room through an Audience of their own.
 #pragma once
 
+#include <cstddef>
+#include <functional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -15,25 +18,74 @@ namespace ws::apps {
 using server::Connection;
 using server::Server;
 
+// One way of reaching people: lesson 5's WebSocket pages are one audience, lesson 9's
+// socket.io clients another. The room tells it who joined and left; a broadcast goes to each
+// audience once, which sends it to all its members in one go (one frame built for all).
+class Audience {
+public:
+    virtual ~Audience() = default;
+    virtual void send(const void* member, std::string_view json) = 0;
+    virtual void broadcast(std::string_view json) = 0;  // to every member of this audience in the room
+    virtual void joined(const void* member) = 0;
+    virtual void left(const void* member) = 0;
+    virtual bool logging() const = 0;
+    virtual void log(const void* member, std::string_view line) = 0;
+};
+
+struct Member {
+    Audience* audience = nullptr;
+    const void* who = nullptr;  // the audience's own handle (lesson 5: the Connection)
+    bool operator==(const Member&) const = default;
+};
+
 class ChatRoom : public server::Handler {
 public:
-    explicit ChatRoom(chat::Limits limits = {}) : limits_(limits) {}
+    explicit ChatRoom(chat::Limits limits = {});
 
+    // Lesson 5: the room's own members are WebSocket connections.
     void on_message(Server&, Connection&, Opcode, std::string_view payload) override;
     void on_close(Server&, Connection&, std::uint16_t code, std::string_view reason) override;
 
-    std::size_t size() const { return members_.size(); }
+    // Any member: one §5 message from them, and their leaving (announced or, when the server
+    // stops and everyone leaves at once, not).
+    void receive(Member, std::string_view text);
+    void leave(Member, bool announce);
+    void reply_error(Member, std::string_view message);
+
+    std::size_t size() const { return order_.size(); }
 
 private:
-    void login(Server&, Connection&, const std::string& name);
-    void leave(Server&, Connection&, bool announce);
-    void reply_error(Server&, Connection&, std::string_view message);
+    struct MemberHash {
+        std::size_t operator()(const Member& m) const {
+            return std::hash<const void*>()(m.who) ^ (std::hash<const void*>()(m.audience) << 1);
+        }
+    };
+    // Lesson 5's audience: the server's broadcast sends one frame to all of them.
+    struct Pages final : Audience {
+        Server* server = nullptr;
+        std::vector<Connection*> members;
+        void send(const void* member, std::string_view json) override;
+        void broadcast(std::string_view json) override;
+        void joined(const void* member) override;
+        void left(const void* member) override;
+        bool logging() const override { return server && server->logging(); }
+        void log(const void* member, std::string_view line) override;
+    };
+
+    void login(Member, const std::string& name);
+    void broadcast(std::string_view json);
     std::string room_summary() const;
+    Member page(Server& server, Connection& c) {
+        pages_.server = &server;
+        return {&pages_, &c};
+    }
 
     chat::Limits limits_;
-    std::unordered_map<const Connection*, std::string> names_;  // who is logged in, and as whom
+    Pages pages_;
+    std::unordered_map<Member, std::string, MemberHash> names_;  // who is logged in, and as whom
     std::unordered_set<std::string> taken_;                      // names in use
-    std::vector<Connection*> members_;                           // in order of joining: who hears a broadcast
+    std::vector<Member> order_;                                  // in order of joining
+    std::vector<std::pair<Audience*, std::size_t>> audiences_;   // who hears a broadcast, and how many through each
 };
 
 }  // namespace ws::apps

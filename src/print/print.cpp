@@ -345,4 +345,12 @@ std::string printable(std::string_view payload, std::size_t max_chars) {
     return s;
 }
 
+std::string bare(std::string_view payload, std::size_t max_chars) {
+    std::string s = printable(payload, max_chars);
+    if (s.empty() || s[0] != '"') return s;  // hex: not text
+    if (s.back() == '"') return s.substr(1, s.size() - 2);
+    std::size_t cut = s.rfind("\"… (");
+    return cut == std::string::npos ? s : s.substr(1, cut - 1) + "…";
+}
+
 }  // namespace ws::print

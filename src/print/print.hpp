@@ -79,5 +79,8 @@ std::string bytes_size(std::size_t bytes);
 // Text for a terminal: printable as is when valid UTF-8 without control characters,
 // else hex. Long values are cut with "… (N bytes)".
 std::string printable(std::string_view payload, std::size_t max_chars = 60);
+// The same without the quotes and the byte count: wire text as it is, cut with … (a packet
+// inside a log line); hex when it is not text.
+std::string bare(std::string_view payload, std::size_t max_chars = 60);
 
 }  // namespace ws::print

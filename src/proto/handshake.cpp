@@ -162,9 +162,9 @@ std::string base64_encode(std::span<const std::uint8_t> bytes) {
     return out;
 }
 
-std::optional<std::vector<std::uint8_t>> base64_decode(std::string_view text) {
+std::optional<std::vector<std::uint8_t>> base64_decode(std::string_view text, std::size_t max_chars) {
     // Strict: whole groups of four from the base64 alphabet, '=' only as padding at the end.
-    if (text.empty() || text.size() % 4 != 0 || text.size() > 4096) return std::nullopt;
+    if (text.empty() || text.size() % 4 != 0 || text.size() > max_chars) return std::nullopt;
     std::size_t padding = 0;
     for (std::size_t i = 0; i < text.size(); ++i) {
         char c = text[i];

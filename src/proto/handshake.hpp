@@ -65,7 +65,8 @@ bool wants_websocket(const http::Request&);
 // SHA-1(key + GUID), then base64 (RFC 6455 §4.2.2 item 5.4).
 std::array<std::uint8_t, 20> sha1(std::string_view data);
 std::string base64_encode(std::span<const std::uint8_t> bytes);
-std::optional<std::vector<std::uint8_t>> base64_decode(std::string_view text);
+// Strict base64 (whole groups of four, '=' only at the end); nothing for more than `max_chars`.
+std::optional<std::vector<std::uint8_t>> base64_decode(std::string_view text, std::size_t max_chars = 4096);
 std::string accept_key(std::string_view client_key);
 
 // "HTTP/1.1 101 Switching Protocols" with Upgrade, Connection and Sec-WebSocket-Accept (and

@@ -131,6 +131,8 @@ std::size_t head_length(std::string_view bytes);
 bool iequals(std::string_view a, std::string_view b);
 // True when a comma-separated token list ("keep-alive, Upgrade") holds `token`, in any case.
 bool list_contains(std::string_view list, std::string_view token);
+// Decodes %XX escapes (a URL's path or query); nullopt for malformed ones or a decoded NUL.
+std::optional<std::string> percent_decode(std::string_view);
 // Trims spaces and tabs (HTTP's optional white space) from both ends.
 std::string_view trim(std::string_view);
 

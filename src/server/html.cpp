@@ -1,5 +1,7 @@
 #include "server/html.hpp"
 
+#include "proto/http.hpp"
+
 #include <fstream>
 #include <sstream>
 #include <utility>
@@ -39,29 +41,10 @@ std::string_view content_type_for(std::string_view name) {
     return "application/octet-stream";
 }
 
-std::optional<std::string> percent_decode(std::string_view s) {
-    std::string out;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s[i] != '%') { out += s[i]; continue; }
-        if (i + 2 >= s.size()) return std::nullopt;
-        auto hexval = [](char c) -> int {
-            if (c >= '0' && c <= '9') return c - '0';
-            if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-            if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-            return -1;
-        };
-        int hi = hexval(s[i + 1]), lo = hexval(s[i + 2]);
-        if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) return std::nullopt;
-        out += static_cast<char>(hi * 16 + lo);
-        i += 2;
-    }
-    return out;
-}
-
 Page find(std::string_view target, std::string_view index, const std::optional<std::string>& dir) {
     auto not_found = [&](std::string why) { return Page{404, "text/plain; charset=utf-8", why + "\n"}; };
     std::string_view path = target.substr(0, target.find_first_of("?#"));
-    auto decoded = percent_decode(path);
+    auto decoded = http::percent_decode(path);
     if (!decoded || decoded->empty() || decoded->front() != '/') return not_found("not found");
     std::string name = decoded->substr(1);
     if (name.empty()) name = index;

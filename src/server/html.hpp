@@ -24,7 +24,4 @@ std::string response(int status, std::string_view text_body);
 std::string_view content_type_for(std::string_view file_name);
 std::string_view status_text(int status);
 
-// Decodes %XX escapes; nullopt for malformed ones or a decoded NUL.
-std::optional<std::string> percent_decode(std::string_view);
-
 }  // namespace ws::html

@@ -18,6 +18,14 @@ constexpr std::size_t kEarlyFlush = 64 * 1024;
 
 std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
 
+constexpr auto kHoldLimit = std::chrono::minutes(2);  // the longest a handler may hold a request
+
+// A socket.io client knocking on a server that does not speak it (lesson 5): say what it is.
+bool is_socketio_path(std::string_view path) { return path.rfind("/socket.io/", 0) == 0; }
+constexpr std::string_view kSocketIoHint =
+    "a socket.io client: it speaks Engine.IO (long-polling, then its own packets over a WebSocket), "
+    "not plain WebSocket messages; this server's WebSocket is plain. Lesson 9 (lesson9-socketio) speaks socket.io";
+
 std::span<std::uint8_t> as_bytes(std::string& s) { return {reinterpret_cast<std::uint8_t*>(s.data()), s.size()}; }
 
 // A broadcast's frames, each built once, when its first receiver needs it: the plain frame, and
@@ -156,6 +164,7 @@ void Server::log_frame(const Connection& c, const FrameHeader& h, std::string_vi
 void Server::run() {
     loop_.watch(listener_.fd(), EPOLLIN, listener_watch_);
     loop_.run();
+    handler_.on_stop(*this);
     // The loop stops once every client has gone, or the shutdown deadline passed.
     for (auto& c : connections_) c->transport_.close();
     connections_.clear();
@@ -279,6 +288,14 @@ void Server::handle_input(Connection& c, std::span<std::uint8_t> bytes) {
 
     switch (c.phase_) {
         case Connection::Phase::http:
+            if (c.held_) {
+                // A request is being answered: what comes meanwhile waits (within bounds).
+                if (!c.pending_) c.pending_ = std::make_unique<Connection::Pending>(Connection::Pending{{}, http::RequestParser(options_.http_limits)});
+                c.pending_->bytes.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+                if (c.pending_->bytes.size() > options_.http_limits.max_head_bytes + options_.max_body)
+                    kill(c, "sent too much while its request was held");
+                return;
+            }
             if (!c.pending_) {
                 // The usual case: the whole request in one read, parsed where it lies.
                 handle_http(c, {reinterpret_cast<const char*>(bytes.data()), bytes.size()}, false);
@@ -329,17 +346,13 @@ void Server::handle_http(Connection& c, std::string_view received, bool buffered
     }
     const http::Request& req = r.request;
     if (!handshake::wants_websocket(req)) {
-        if (req.method != "GET" && req.method != "HEAD") {
-            respond_and_hang_up(c, html::response(405, "only GET is served here\n"));
-            return;
-        }
-        html::Page page = html::find(req.target, options_.index_page, options_.html_dir);
-        log(c, "HTTP {} {} → {}", req.method, req.target, page.status);
-        respond_and_hang_up(c, html::response(page, req.method == "HEAD"));
+        serve_request(c, req, received, r.consumed);
         return;
     }
-    if (!options_.ws_path.empty() && path_of(req.target) != options_.ws_path) {
-        log(c, "upgrade refused: {} is not {}", req.target, options_.ws_path);
+    std::string_view path = path_of(req.target);
+    if (!options_.ws_path.empty() && path != options_.ws_path && !handler_.serves(path)) {
+        if (is_socketio_path(path)) log(c, "{}", kSocketIoHint);
+        else log(c, "upgrade refused: {} is not {}", req.target, options_.ws_path);
         respond_and_hang_up(c, html::response(404, fmt::format("the WebSocket endpoint is {}\n", options_.ws_path)));
         return;
     }
@@ -347,11 +360,107 @@ void Server::handle_http(Connection& c, std::string_view received, bool buffered
     upgrade(c, req, received.substr(r.consumed));
 }
 
+void Server::serve_request(Connection& c, const http::Request& req, std::string_view received, std::size_t head_size) {
+    std::string_view path = path_of(req.target);
+    bool handlers = handler_.serves(path);
+    // A body follows the head when Content-Length says so (RFC 9112 §6.3); a chunked one is
+    // not taken. Only a handler's path takes a body, and only so much.
+    if (req.find("Transfer-Encoding")) {
+        log(c, "HTTP {} {} → 411 (a chunked body; send Content-Length)", req.method, req.target);
+        respond_and_hang_up(c, html::response(411, "send the body with a Content-Length\n"));
+        return;
+    }
+    std::size_t body_size = 0;
+    if (const http::Header* length = req.find("Content-Length")) {
+        const std::string& v = length->value;
+        bool digits = !v.empty() && v.size() <= 12 && v.find_first_not_of("0123456789") == std::string::npos;
+        if (!digits || req.count("Content-Length") != 1) {
+            log(c, "HTTP {} {} → 400 (Content-Length \"{}\")", req.method, req.target, print::printable(v, 20));
+            respond_and_hang_up(c, html::response(400, "Content-Length must be one number\n"));
+            return;
+        }
+        body_size = std::stoull(v);
+    }
+    std::size_t allowed = handlers ? options_.max_body : 0;
+    if (body_size > allowed) {
+        log(c, "HTTP {} {} → 413 (a body of {} bytes; at most {} here)", req.method, req.target, body_size, allowed);
+        respond_and_hang_up(c, html::response(413, fmt::format("a request body of at most {} bytes is taken here\n", allowed)));
+        return;
+    }
+    if (received.size() - head_size < body_size) {
+        // The body comes in pieces: keep what arrived; the head is read again when more comes.
+        if (!c.pending_) c.pending_ = std::make_unique<Connection::Pending>(Connection::Pending{std::string(received), http::RequestParser(options_.http_limits)});
+        c.pending_->parser = http::RequestParser(options_.http_limits);
+        return;
+    }
+    // Copied out: `received` may be the pending bytes, which now make room for what follows
+    // (a next request sent early, read once this one is answered).
+    std::string body(received.substr(head_size, body_size));
+    std::string rest(received.substr(head_size + body_size));
+    c.pending_.reset();
+    if (!rest.empty())
+        c.pending_ = std::make_unique<Connection::Pending>(Connection::Pending{std::move(rest), http::RequestParser(options_.http_limits)});
+    if (handlers) {
+        c.held_ = true;
+        c.deadline_ = loop_.now() + kHoldLimit;
+        handler_.on_request(*this, c, req, body);
+        return;
+    }
+    if (req.method != "GET" && req.method != "HEAD") {
+        respond_and_hang_up(c, html::response(405, "only GET is served here\n"));
+        return;
+    }
+    if (is_socketio_path(path)) {
+        log(c, "HTTP {} {} → 404 · {}", req.method, print::printable(req.target, 40), kSocketIoHint);
+        respond_and_hang_up(c, html::response(404, std::string(kSocketIoHint) + "\n"));
+        return;
+    }
+    html::Page page = html::find(req.target, options_.index_page, options_.html_dir);
+    log(c, "HTTP {} {} → {}", req.method, req.target, page.status);
+    respond_and_hang_up(c, html::response(page, req.method == "HEAD"));
+}
+
+void Server::respond(Connection& c, std::string response, bool keep_alive) {
+    if (c.phase_ != Connection::Phase::http || !c.held_) return;
+    c.held_ = false;
+    if (!keep_alive || shutting_down_) {
+        respond_and_hang_up(c, std::move(response));
+        return;
+    }
+    c.session_.send_raw(response);
+    c.kept_alive_ = true;
+    c.deadline_ = loop_.now() + options_.handshake_timeout;
+    mark_dirty(c);
+    schedule(c);
+    if (c.pending_) {
+        // The next request arrived early: read it after this turn (not inside another's call).
+        loop_.defer([this, id = c.id_, slot = c.slot_] {
+            if (Connection* again = find_connection(id, slot)) continue_requests(*again);
+        });
+    }
+}
+
+void Server::continue_requests(Connection& c) {
+    if (c.phase_ != Connection::Phase::http || c.held_ || !c.pending_) return;
+    handle_http(c, c.pending_->bytes, true);
+}
+
+Connection* Server::find_connection(std::uint64_t id, std::uint32_t slot) {
+    if (slot < connections_.size() && connections_[slot]->id_ == id) return connections_[slot].get();
+    for (auto& c : connections_)
+        if (c->id_ == id) return c->phase_ == Connection::Phase::dead ? nullptr : c.get();
+    return nullptr;
+}
+
 void Server::upgrade(Connection& c, const http::Request& req, std::string_view after_head) {
     handshake::Result result = handshake::check_request(req, options_.protocols);
     if (!result.ok()) {
         log(c, "handshake refused ({}): {}", result.status(), result.first_failure()->detail);
         respond_and_hang_up(c, handshake::response_refusal(result));
+        return;
+    }
+    if (std::string refusal = handler_.refuse_upgrade(*this, c, req); !refusal.empty()) {
+        respond_and_hang_up(c, std::move(refusal));
         return;
     }
     std::string why;
@@ -388,7 +497,7 @@ void Server::upgrade(Connection& c, const http::Request& req, std::string_view a
     c.pending_.reset();
     mark_dirty(c);
     c.notified_open_ = true;
-    handler_.on_open(*this, c);
+    handler_.on_upgraded(*this, c, req);
     if (!rest.empty() && c.phase_ == Connection::Phase::websocket) {
         std::size_t used = handle_frames(c, as_bytes(rest));
         keep_tail(c, std::string_view(rest).substr(used));
@@ -604,6 +713,10 @@ void Server::update_interest(Connection& c) {
 void Server::kill(Connection& c, std::string_view why) {
     if (c.phase_ == Connection::Phase::dead) return;
     if (!why.empty()) log(c, "{}", why);
+    if (c.held_) {
+        c.held_ = false;
+        handler_.on_request_dropped(*this, c);
+    }
     loop_.cancel(c);
     c.transport_.close();  // closing the descriptor also takes it out of epoll
     c.phase_ = Connection::Phase::dead;
@@ -654,6 +767,14 @@ void Server::on_connection_timer(Connection& c) {
             }
             break;
         case Connection::Phase::http:
+            if (now >= c.deadline_ && c.held_) {
+                kill(c, "a held request was not answered in time");
+                return;
+            }
+            if (now >= c.deadline_ && c.kept_alive_ && !c.pending_) {
+                kill(c, "keep-alive connection idle: closed");
+                return;
+            }
             if (now >= c.deadline_) {
                 log(c, "no complete request in time → 408");
                 respond_and_hang_up(c, html::response(408, "no complete request in time\n"));

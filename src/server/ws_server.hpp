@@ -38,6 +38,7 @@ struct Options {
     std::chrono::milliseconds close_timeout{3'000};       // to answer our close frame / hang up
     std::chrono::milliseconds ping_interval{0};           // keep-alive ping after this much silence; 0: off
     std::string ws_path;                      // the path that upgrades; empty: any path
+    std::size_t max_body = 0;                 // bytes of a request body (a POST) a handler may take; 0: none
     std::string index_page = "handshake.html";  // what GET / serves
     std::optional<std::string> html_dir;      // serve pages from this folder instead of the built-in copies
     std::vector<std::string> protocols;       // subprotocols spoken, in preference order
@@ -105,6 +106,8 @@ private:
     bool write_wants_read_ = false;      // TLS: a write waits for the socket to be readable
     bool notified_open_ = false;         // the handler saw on_open (so it must see on_close)
     bool watched_ = false;               // the handler sees this connection's frames
+    bool held_ = false;                  // HTTP: the handler has the request and answers it later (a long poll)
+    bool kept_alive_ = false;            // HTTP: answered one request and waits for the next
     std::uint8_t protocol_ = kNoProtocol;  // index into Options::protocols
     static constexpr std::uint8_t kNoProtocol = 0xFF;
 };
@@ -113,6 +116,22 @@ class Handler {
 public:
     virtual ~Handler() = default;
     virtual void on_open(Server&, Connection&) {}
+    // The same, with the request that was upgraded (its path and query); calls on_open.
+    virtual void on_upgraded(Server& s, Connection& c, const http::Request&) { on_open(s, c); }
+
+    // HTTP beyond pages and /ws (lesson 9's /socket.io/): a path the handler serves takes
+    // requests (GET, POST with a body of at most Options::max_body, OPTIONS) and upgrades.
+    virtual bool serves(std::string_view /*path*/) const { return false; }
+    // A request for such a path. The handler answers with Server::respond, now or later (a
+    // long poll holds it); until then the connection waits.
+    virtual void on_request(Server&, Connection&, const http::Request&, std::string_view /*body*/) {}
+    // A held request's connection went away (or the server stops) before it was answered.
+    virtual void on_request_dropped(Server&, Connection&) {}
+    // Before the 101 of any upgrade: an empty string accepts, a complete HTTP response refuses.
+    virtual std::string refuse_upgrade(Server&, Connection&, const http::Request&) { return {}; }
+    // run() is about to return: the loop stops, and the handler lets go of its timers.
+    virtual void on_stop(Server&) {}
+
     virtual void on_message(Server&, Connection&, Opcode type, std::string_view payload) = 0;
     // Every frame of a connection the handler asked to watch (Server::watch_frames), in and out,
     // as its header is read or written; the payload as Receiver's FrameObserver gives it.
@@ -143,6 +162,10 @@ public:
     void broadcast(std::span<Connection* const> to, Opcode, std::string_view payload);
     // Starts the closing handshake (RFC 6455 §7.1.2).
     void close(Connection&, std::uint16_t code, std::string_view reason);
+    // Answers the request a handler holds (Handler::on_request) with a complete HTTP response.
+    // With keep_alive the connection then reads its next request; without, it hangs up.
+    void respond(Connection&, std::string response, bool keep_alive);
+    net::Loop& loop() { return loop_; }
     // From now on the handler's on_frame sees this connection's frames.
     void watch_frames(Connection&);
 
@@ -176,6 +199,9 @@ private:
     void handle_input(Connection&, std::span<std::uint8_t> bytes);
     void handle_http(Connection&, std::string_view received, bool buffered);
     void upgrade(Connection&, const http::Request&, std::string_view after_head);
+    void serve_request(Connection&, const http::Request&, std::string_view received, std::size_t head_size);
+    void continue_requests(Connection&);
+    Connection* find_connection(std::uint64_t id, std::uint32_t slot);
     std::size_t handle_frames(Connection&, std::span<std::uint8_t> bytes);
     void keep_tail(Connection&, std::string_view tail);
     // After the session reacted to input or was asked to send: flush, hang up, tell the handler.
