@@ -77,8 +77,9 @@ private:
         if (!published || page.status != 200) return page;
         // The one change to the published page: its io(...) goes to the server that served it.
         const http::Header* host = req.find("Host");
+        // In the script, not in the comment at the top that names them: the last time each appears.
         auto replace = [&](std::string_view from, std::string_view to) {
-            if (auto at = page.body.find(from); at != std::string::npos) page.body.replace(at, from.size(), to);
+            if (auto at = page.body.rfind(from); at != std::string::npos) page.body.replace(at, from.size(), to);
         };
         replace("io('ws://127.0.0.1:8080')", fmt::format("io('ws://{}')", host ? host->value : "127.0.0.1:8080"));
         if (page_ == PageKind::typo_fixed) replace("document.getElementByI('content')", "document.getElementById('content')");
@@ -254,8 +255,9 @@ int main(int argc, char** argv) {
         print::out(fmt::format("listening on http://{}/\n", srv.local().str()));
         print::out(fmt::format("Engine.IO (socket.io) at {} · lesson 5's plain WebSocket at /ws\n", eio.path));
         if (!common.demo) {
-            print::out(fmt::format("Open http://{0}/?name=alice and http://{0}/?name=bob (the blog's page, {1}), and\n"
-                                   "http://{0}/chatroom.html?name=carol (lesson 5's plain WebSocket page): one room.\n",
+            print::out(fmt::format("Open http://{0}/?name=alice and http://{0}/?name=bob: the blog's page,\n"
+                                   "{1}; and http://{0}/chatroom.html?name=carol, lesson 5's plain\n"
+                                   "WebSocket page. One room.\n",
                                    srv.local().str(),
                                    page == PageKind::fixed        ? "its bugs fixed"
                                    : page == PageKind::typo_fixed ? "only its typo fixed: innerHTML runs what is sent"

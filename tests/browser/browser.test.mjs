@@ -303,3 +303,73 @@ test('lesson 5: two tabs chat and each sees the other', async () => {
   await alice.close();
   assert.equal(await stopLesson(again), 0);
 });
+
+// Lesson 9: the original blog's socket.io page, with socket.io-client from npm, on this server.
+test('lesson 9: two socket.io tabs and a lesson-5 tab chat in one room; text stays text', async () => {
+  const lesson = await startLesson('lesson9-socketio');
+  const errors = [];
+  const alice = await browser.newPage();
+  const bob = await browser.newPage();
+  const carol = await browser.newPage();
+  for (const p of [alice, bob, carol]) p.on('pageerror', (e) => errors.push(e.message));
+  await alice.goto(`${lesson.url}?name=alice`);
+  await alice.getByText('system: alice joined the chat').waitFor({ timeout: 10000 });
+  await bob.goto(`${lesson.url}?name=bob`);
+  await alice.getByText('system: bob joined the chat').waitFor({ timeout: 10000 });
+  await carol.goto(`${lesson.url}chatroom.html?name=carol`);  // lesson 5's plain WebSocket page
+  await bob.getByText('system: carol joined the chat').waitFor({ timeout: 10000 });
+
+  const markup = 'hello <img src=x onerror="window.pwned=true">';
+  await alice.fill('#ipt', markup);
+  await alice.press('#ipt', 'Enter');
+  await bob.getByText(`alice: ${markup}`).waitFor({ timeout: 10000 });
+  await carol.getByText(`alice: ${markup}`).waitFor({ timeout: 10000 });
+  await alice.getByText(`me: ${markup}`).waitFor({ timeout: 10000 });
+  assert.equal(await bob.locator('#content img').count(), 0);
+  assert.equal(await bob.evaluate(() => window.pwned ?? false), false);
+
+  await carol.fill('#ipt', 'hi from a plain WebSocket');
+  await carol.press('#ipt', 'Enter');
+  await alice.getByText('carol: hi from a plain WebSocket').waitFor({ timeout: 10000 });
+  await bob.getByText('carol: hi from a plain WebSocket').waitFor({ timeout: 10000 });
+
+  // The terminal showed the polling, the upgrade and the packets, decoded.
+  await waitForOutput(lesson, /HTTP GET \/socket\.io\/\?EIO=4&transport=polling.* → 200: a new session/);
+  await waitForOutput(lesson, /upgrade 2\/3: in 2probe, out 3probe/);
+  await waitForOutput(lesson, /upgrade 3\/3: in 5 \(upgrade\)/);
+  await waitForOutput(lesson, /in  42\["message",\{"type":"CHAT","message":"hello <img.* = EVENT "message" on namespace \//);
+  await bob.close();
+  await alice.getByText('system: bob left the chat').waitFor({ timeout: 10000 });
+  assert.deepEqual(errors, []);
+  await alice.close();
+  await carol.close();
+  assert.equal(await stopLesson(lesson), 0);
+});
+
+test('lesson 9 --as-published: the typo stops the script; with only the typo fixed, a message runs script', async () => {
+  const published = await startLesson('lesson9-socketio', '--as-published');
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(published.url);
+  await waitForOutput(published, /LOGIN user\d+/);  // the LOGIN went out before the typo
+  await new Promise((r) => setTimeout(r, 500));
+  assert.ok(errors.some((m) => /getElementByI is not a function/.test(m)), errors.join('\n'));
+  assert.equal(await page.locator('#content div').count(), 0);  // no message is ever shown
+  await page.close();
+  assert.equal(await stopLesson(published), 0);
+
+  const typoFixed = await startLesson('lesson9-socketio', '--page', 'typo-fixed');
+  const victim = await browser.newPage();
+  const sender = await browser.newPage();
+  await victim.goto(typoFixed.url);
+  await victim.locator('#content div').first().waitFor({ timeout: 10000 });
+  await sender.goto(typoFixed.url);
+  await sender.fill('#ipt', '<img src=x onerror="window.pwned=true">');
+  await sender.press('#ipt', 'Enter');
+  await victim.waitForFunction(() => window.pwned === true, null, { timeout: 10000 });
+  assert.equal(await victim.locator('#content img').count(), 1);  // the message became an element
+  await victim.close();
+  await sender.close();
+  assert.equal(await stopLesson(typoFixed), 0);
+});
