@@ -20,6 +20,7 @@
 #include "../tests/cases/exercise_cases.hpp"
 #include "net/tls_record.hpp"
 #include "proto/deflate.hpp"
+#include "proto/engineio.hpp"
 #include "print/print.hpp"
 #include "proto/frame.hpp"
 #include "proto/handshake.hpp"
@@ -172,6 +173,23 @@ std::optional<std::string> check_sync_tail() {
     return std::nullopt;
 }
 
+std::optional<std::string> check_polling_body() {
+    auto show = [](const std::vector<std::string_view>& parts) {
+        std::string out = "[";
+        for (std::size_t i = 0; i < parts.size(); ++i) out += fmt::format("{}{}", i ? ", " : "", print::printable(parts[i], 20));
+        return out + "]";
+    };
+    for (const auto& c : cases::kPollingBody) {
+        std::vector<std::string_view> got = eio::split_polling_body(c.body);
+        if (got != c.packets)
+            return fmt::format("{} ({}): should be {}, got {}", c.what, print::printable(c.body, 30), show(c.packets), show(got));
+        for (std::string_view part : got)
+            if (part.data() < c.body.data() || part.data() + part.size() > c.body.data() + c.body.size())
+                return fmt::format("{}: the packets must be views into the body, not copies", c.what);
+    }
+    return std::nullopt;
+}
+
 const std::vector<Exercise>& exercises() {
     static const std::vector<Exercise> all = {
         {"1", "where an HTTP head ends", "1-head-length.cpp", "lesson2-handshake",
@@ -198,6 +216,9 @@ const std::vector<Exercise>& exercises() {
         {"8", "a sync flush's tail", "8-sync-tail.cpp", "lesson8-compression",
          "compare deflated.substr(size - 4) with the 4 bytes \"\\x00\\x00\\xff\\xff\" (a string_view of length 4)",
          check_sync_tail},
+        {"9", "a polling body's packets", "9-polling-body.cpp", "lesson9-socketio",
+         "find kSeparator from where the last packet ended; substr up to it; after the last one, the rest",
+         check_polling_body},
     };
     return all;
 }

@@ -117,7 +117,7 @@ std::string SocketIoClient::url(std::string_view transport) const {
 }
 
 std::string SocketIoClient::poll() {
-    say(fmt::format("GET {} (a poll: waits until the server has something)", url("polling")));
+    say(fmt::format("GET {} (a poll)", url("polling")));
     HttpReply r = http_exchange(get_conn_, fmt::format("GET {} HTTP/1.1\r\nHost: {}:{}\r\n\r\n", url("polling"), host_, port_),
                                 std::chrono::seconds(60));
     say(fmt::format("  ← {} {}", r.status, body_text(r.body)));
@@ -179,7 +179,7 @@ void SocketIoClient::handle(std::string_view text) {
 }
 
 void SocketIoClient::upgrade() {
-    say(fmt::format("WebSocket {} (the upgrade: the same session on a WebSocket)", url("websocket")));
+    say(fmt::format("WebSocket {} (upgrade)", url("websocket")));
     ws_ = std::make_unique<Client>(host_, port_, url("websocket"), random_);
     say("frame 2probe");
     ws_->send_text("2probe");

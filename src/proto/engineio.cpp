@@ -1,5 +1,7 @@
 #include "proto/engineio.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -101,16 +103,14 @@ PayloadResult parse_payload(std::string_view body, const Limits& limits) {
         r.detail = fmt::format("{} bytes, at most {}", body.size(), limits.max_payload);
         return r;
     }
-    std::size_t at = 0, index = 0;
-    for (;;) {
-        std::size_t end = body.find(kSeparator, at);
-        std::string_view part = body.substr(at, end == std::string_view::npos ? std::string_view::npos : end - at);
-        if (++index > limits.max_packets) {
-            r.packets.clear();
-            r.error = Error::too_many_packets;
-            r.detail = fmt::format("more than {}", limits.max_packets);
-            return r;
-        }
+    if (std::count(body.begin(), body.end(), kSeparator) >= static_cast<std::ptrdiff_t>(limits.max_packets)) {
+        r.error = Error::too_many_packets;
+        r.detail = fmt::format("more than {}", limits.max_packets);
+        return r;
+    }
+    std::size_t index = 0;
+    for (std::string_view part : split_polling_body(body)) {
+        ++index;
         ParseResult one = parse_body_packet(part, limits);
         if (!one.packet) {
             r.packets.clear();
@@ -119,9 +119,8 @@ PayloadResult parse_payload(std::string_view body, const Limits& limits) {
             return r;
         }
         r.packets.push_back(std::move(*one.packet));
-        if (end == std::string_view::npos) return r;
-        at = end + 1;
     }
+    return r;
 }
 
 void append_to_payload(std::string& body, const Packet& p) {

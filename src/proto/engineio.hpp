@@ -73,6 +73,8 @@ struct Limits {
 // A polling body (HTTP POST from the client, or what a GET is answered with): packets joined
 // by 0x1e, a binary message as "b" + base64. All or nothing: one bad packet refuses the body.
 PayloadResult parse_payload(std::string_view body, const Limits& = {});
+// The packets' texts of a body, cut at every 0x1e, in order (exercise 9).
+std::vector<std::string_view> split_polling_body(std::string_view body);
 std::string encode_payload(std::span<const Packet>);
 // Appends one packet to a body being built (the separator first, unless it is the first).
 void append_to_payload(std::string& body, const Packet&);

@@ -482,7 +482,7 @@ void Server::upgrade(Connection& c, const http::Request& req, std::string_view a
             if (options_.protocols[i] == *result.protocol) c.protocol_ = static_cast<std::uint8_t>(i);
     if (logging()) {
         const http::Header* agent = req.find("User-Agent");
-        log(c, "handshake ok · GET {}{}", req.target, agent ? " · " + agent->value.substr(0, 60) : "");
+        log(c, "handshake ok · GET {}{}", print::bare(req.target, 50), agent ? " · " + agent->value.substr(0, 60) : "");
         if (deflate) {
             std::size_t bound = c.session_.deflate()->memory_bound();
             log(c, "permessage-deflate: {} · {}", deflate->response,

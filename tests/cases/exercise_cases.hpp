@@ -158,6 +158,21 @@ inline const std::vector<SyncTail> kSyncTail = {
     {""sv, 0, "nothing at all"},
 };
 
+struct PollingBody {
+    std::string_view body;
+    std::vector<std::string_view> packets;
+    std::string_view what;
+};
+inline const std::vector<PollingBody> kPollingBody = {
+    {"4hello\x1e" "2"sv, {"4hello"sv, "2"sv}, "a message, then a ping"},
+    {"6"sv, {"6"sv}, "one packet: no separator"},
+    {"4a\x1e\x1e" "4b"sv, {"4a"sv, ""sv, "4b"sv}, "an empty packet in the middle"},
+    {"40\x1e" "42[\"message\",{}]\x1e" "3"sv, {"40"sv, "42[\"message\",{}]"sv, "3"sv}, "three packets"},
+    {"4a\x1e"sv, {"4a"sv, ""sv}, "a separator at the end: an empty last packet"},
+    {""sv, {""sv}, "an empty body: one empty packet"},
+    {"\x1e"sv, {""sv, ""sv}, "a separator alone: two empty packets"},
+};
+
 struct CloseCode {
     std::uint16_t code;
     bool valid;

@@ -5,6 +5,7 @@
 #include "../cases/exercise_cases.hpp"
 #include "net/tls_record.hpp"
 #include "proto/deflate.hpp"
+#include "proto/engineio.hpp"
 #include "proto/frame.hpp"
 #include "proto/handshake.hpp"
 #include "proto/http.hpp"
@@ -65,4 +66,9 @@ TEST(ExerciseCases, TlsRecord) {
 TEST(ExerciseCases, SyncTail) {
     // RFC 7692 §7.2.1: the last 4 bytes of a sync flush, 00 00 ff ff, are not sent.
     for (const auto& c : cases::kSyncTail) EXPECT_EQ(without_sync_tail(c.deflated), c.keep) << c.what;
+}
+
+TEST(ExerciseCases, PollingBody) {
+    // Engine.IO v4: the packets of a polling body are separated by 0x1e.
+    for (const auto& c : cases::kPollingBody) EXPECT_EQ(eio::split_polling_body(c.body), c.packets) << c.what;
 }
