@@ -41,10 +41,11 @@ asan: deps
 fuzz: deps
 	@scripts/install-deps.sh --fuzz
 	@CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DWS_FUZZ=ON >/dev/null
-	@cmake --build build-fuzz -j $(JOBS) --target fuzz_http fuzz_frame
-	@mkdir -p build-fuzz/corpus-http build-fuzz/corpus-frame
+	@cmake --build build-fuzz -j $(JOBS) --target fuzz_http fuzz_frame fuzz_socketio
+	@mkdir -p build-fuzz/corpus-http build-fuzz/corpus-frame build-fuzz/corpus-socketio
 	build-fuzz/bin/fuzz_http -max_total_time=$${FUZZ_SECONDS:-30} build-fuzz/corpus-http fuzz/corpus/http
 	build-fuzz/bin/fuzz_frame -max_total_time=$${FUZZ_SECONDS:-30} build-fuzz/corpus-frame fuzz/corpus/frame
+	build-fuzz/bin/fuzz_socketio -max_total_time=$${FUZZ_SECONDS:-30} build-fuzz/corpus-socketio fuzz/corpus/socketio
 
 bench: all
 	@scripts/bench.sh $(BUILD)/bin
