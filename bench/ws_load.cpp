@@ -6,6 +6,7 @@
 //   ws_load idle --port P --connections 10000 --pid SERVER_PID
 //   ws_load handshakes --port P --pid SERVER_PID --seconds 5
 //   --deflate (before the subcommand): offer permessage-deflate; messages are then chat-like text
+//   --socketio (before chat): socket.io clients on the WebSocket transport
 #include <unistd.h>
 
 #include <algorithm>
@@ -35,6 +36,22 @@ namespace {
 std::shared_ptr<net::TlsContext> g_tls;
 // --deflate: every connection offers permessage-deflate (and keeps its own context).
 bool g_deflate = false;
+// --socketio: chat as a socket.io client on the WebSocket transport (lesson 9, or Node's
+// socket.io with bench/socketio_peer.cjs): Engine.IO's open and CONNECT first, then every chat
+// message inside 42["message",…], and each ping (2) answered (3).
+bool g_socketio = false;
+
+std::string wrap(std::string_view json) {
+    if (!g_socketio) return std::string(json);
+    return fmt::format("42[\"message\",{}]", json);
+}
+// The chat message inside what arrived; empty for Engine.IO's own packets.
+std::string_view unwrap(std::string_view msg) {
+    if (!g_socketio) return msg;
+    constexpr std::string_view kEvent = "42[\"message\",";
+    if (msg.rfind(kEvent, 0) != 0 || msg.size() < kEvent.size() + 1) return {};
+    return msg.substr(kEvent.size(), msg.size() - kEvent.size() - 1);
+}
 
 Client dial_client(std::uint16_t port, const std::string& path, Random& random) {
     ClientOptions o;
@@ -108,7 +125,17 @@ struct Conn final : net::Watcher {
 // Connects and upgrades with the project's blocking client (which runs every client check),
 // then puts the connection on the loop.
 std::unique_ptr<Conn> open_connection(net::Loop& loop, std::uint16_t port, const std::string& path, Random& random) {
-    Client client = dial_client(port, path, random);
+    Client client = dial_client(port, g_socketio ? "/socket.io/?EIO=4&transport=websocket" : path, random);
+    if (g_socketio) {
+        // Engine.IO's open packet, then the Socket.IO CONNECT and its answer.
+        auto open = client.receive(std::chrono::seconds(10));
+        if (open.kind != Event::Kind::message || open.payload.rfind("0{", 0) != 0)
+            throw std::runtime_error("--socketio: no Engine.IO open packet");
+        client.send_text("40");
+        auto connected = client.receive(std::chrono::seconds(10));
+        if (connected.kind != Event::Kind::message || connected.payload.rfind("40", 0) != 0)
+            throw std::runtime_error("--socketio: no CONNECT answer");
+    }
     if (g_deflate && !client.checks().deflate) throw std::runtime_error("--deflate: the server declined permessage-deflate");
     std::optional<ext::DeflateParams> agreed = client.checks().deflate;
     std::string leftover;
@@ -212,7 +239,12 @@ int run_chat(std::uint16_t port, int receivers, int inflight, std::size_t size, 
         text.resize(size, '.');
         return chat::client_chat_json(text);
     };
-    auto on_message = [&](Conn& c, std::string_view msg) {
+    auto on_message = [&](Conn& c, std::string_view packet) {
+        if (g_socketio && packet == "2") {
+            c.session.send(Opcode::text, "3");  // Engine.IO's heartbeat
+            return;
+        }
+        std::string_view msg = unwrap(packet);
         // Only CHAT messages carry a send time; LOGIN/LOGOUT of other clients may still arrive.
         if (!measuring || msg.rfind("{\"type\":\"CHAT\"", 0) != 0) return;
         auto at = msg.find("\"message\":\"");
@@ -220,7 +252,7 @@ int run_chat(std::uint16_t port, int receivers, int inflight, std::size_t size, 
         if (c.is_sender) {
             // The sender sees its own message once the server has queued it to everyone:
             // then it sends the next, keeping `inflight` in flight.
-            c.session.send(Opcode::text, chat_text());
+            c.session.send(Opcode::text, wrap(chat_text()));
             return;
         }
         ++deliveries;
@@ -236,13 +268,13 @@ int run_chat(std::uint16_t port, int receivers, int inflight, std::size_t size, 
         Conn& c = *conns.back();
         c.is_sender = i == receivers;
         c.on_message = on_message;
-        c.session.send(Opcode::text, chat::client_login_json(c.is_sender ? "sender" : fmt::format("r{}", i)));
+        c.session.send(Opcode::text, wrap(chat::client_login_json(c.is_sender ? "sender" : fmt::format("r{}", i))));
         c.flush();
     }
     run_for(loop, 0.5, [] {});
     measuring = true;
     Conn& sender = *conns.back();
-    for (int k = 0; k < inflight; ++k) sender.session.send(Opcode::text, chat_text());
+    for (int k = 0; k < inflight; ++k) sender.session.send(Opcode::text, wrap(chat_text()));
     sender.flush();
     auto start = Clock::now();
     run_for(loop, seconds, [&] { deliveries = 0; latencies.clear(); start = Clock::now(); });
@@ -321,6 +353,7 @@ int main(int argc, char** argv) {
     bool tls = false;
     app.add_flag("--tls", tls, "wss:// instead of ws://");
     app.add_flag("--deflate", g_deflate, "offer permessage-deflate (RFC 7692); messages become chat-like text");
+    app.add_flag("--socketio", g_socketio, "chat: be socket.io clients on the WebSocket transport (lesson 9)");
     auto* echo = app.add_subcommand("echo", "N connections each keeping K messages in flight");
     echo->add_option("--connections", connections);
     echo->add_option("--inflight", inflight);

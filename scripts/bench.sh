@@ -93,3 +93,9 @@ for setting in "" "--deflate-takeover" "--deflate-takeover --deflate-window 12 -
     "$bin/ws_load" --port "$server_port" --deflate idle --talk --connections 1000 --pid "$server_pid" --path /
     stop
 done
+
+echo
+echo "== lesson9-socketio: socket.io chat over the WebSocket transport (each message in 42[\"message\",…])"
+start lesson9-socketio -q
+"$bin/ws_load" --port "$server_port" --socketio chat --receivers 1000 --inflight 16 --size 64 --seconds "$seconds"
+stop
