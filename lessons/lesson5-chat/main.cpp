@@ -154,25 +154,7 @@ int main(int argc, char** argv) {
         }
         print::out("Three built-in bots chat through the real server; each line is what a bot's page would show.\n\n");
         // The server on its own thread; the bots below are its clients.
-        std::thread loop([&] {
-            try {
-                srv.run();
-            } catch (const std::exception& e) {
-                print::err(fmt::format("error: the server stopped: {}", e.what()));
-            } catch (...) {
-                print::err("error: the server stopped: an unknown failure");
-            }
-        });
         Random random(common.seed);
-        int rc = 1;
-        try {
-            rc = demo(srv, random);
-        } catch (...) {
-            srv.stop();
-            loop.join();
-            throw;
-        }
-        loop.join();
-        return rc;
+        return lesson::run_beside(srv, [&] { return demo(srv, random); });
     });
 }

@@ -52,7 +52,7 @@ public:
     bool serves(std::string_view path) const override { return is_page(path) || SocketIoChat::serves(path); }
 
     void on_request(server::Server& s, server::Connection& c, const http::Request& req, std::string_view body) override {
-        std::string_view path = std::string_view(req.target).substr(0, req.target.find('?'));
+        std::string_view path = http::path_of(req.target);
         if (!is_page(path)) return SocketIoChat::on_request(s, c, req, body);
         html::Page page;
         if (path == "/socket.io.js" || path == "/socket.io/socket.io.js") {
@@ -271,22 +271,6 @@ int main(int argc, char** argv) {
             return 0;
         }
         print::out("A socket.io client written here and a lesson-5 bot chat through the real server.\n\n");
-        std::thread loop([&] {
-            try {
-                srv.run();
-            } catch (const std::exception& e) {
-                print::err(fmt::format("error: the server stopped: {}", e.what()));
-            }
-        });
-        int rc = 1;
-        try {
-            rc = demo(srv, random);
-        } catch (...) {
-            srv.stop();
-            loop.join();
-            throw;
-        }
-        loop.join();
-        return rc;
+        return lesson::run_beside(srv, [&] { return demo(srv, random); });
     });
 }

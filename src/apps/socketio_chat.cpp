@@ -20,12 +20,12 @@ void SocketIoChat::on_request(Server& s, Connection& c, const http::Request& req
 void SocketIoChat::on_request_dropped(Server& s, Connection& c) { engine_.on_request_dropped(s, c); }
 
 std::string SocketIoChat::refuse_upgrade(Server& s, Connection& c, const http::Request& req) {
-    std::string_view path = std::string_view(req.target).substr(0, req.target.find('?'));
+    std::string_view path = http::path_of(req.target);
     return engine_.serves(path) ? engine_.refuse_upgrade(s, c, req) : std::string();
 }
 
 void SocketIoChat::on_upgraded(Server& s, Connection& c, const http::Request& req) {
-    std::string_view path = std::string_view(req.target).substr(0, req.target.find('?'));
+    std::string_view path = http::path_of(req.target);
     if (engine_.serves(path)) engine_.on_upgraded(s, c, req);
 }
 

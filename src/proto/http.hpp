@@ -133,6 +133,8 @@ bool iequals(std::string_view a, std::string_view b);
 bool list_contains(std::string_view list, std::string_view token);
 // Decodes %XX escapes (a URL's path or query); nullopt for malformed ones or a decoded NUL.
 std::optional<std::string> percent_decode(std::string_view);
+// A request target's path, without its query: "/socket.io/?EIO=4" → "/socket.io/".
+inline std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
 // Trims spaces and tabs (HTTP's optional white space) from both ends.
 std::string_view trim(std::string_view);
 

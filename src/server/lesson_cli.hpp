@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -99,6 +100,31 @@ inline ServerTls server_tls(const TlsFlags& t) {
                             net::fingerprint_lines(c.fingerprint, 10));
     if (auto log = net::keylog_file()) out.story += fmt::format("  TLS secrets are appended to {} (SSLKEYLOGFILE)\n", *log);
     return out;
+}
+
+// --demo: the server runs on its own thread while `story` (its clients) runs on this one; the
+// server is stopped and its thread joined however the story ends. Returns the story's code.
+inline int run_beside(server::Server& srv, const std::function<int()>& story) {
+    std::thread loop([&] {
+        try {
+            srv.run();
+        } catch (const std::exception& e) {
+            print::err(fmt::format("error: the server stopped: {}", e.what()));
+        } catch (...) {
+            print::err("error: the server stopped: an unknown failure");
+        }
+    });
+    int rc = 1;
+    try {
+        rc = story();
+    } catch (...) {
+        srv.stop();
+        loop.join();
+        throw;
+    }
+    srv.stop();  // safe when the story stopped it already
+    loop.join();
+    return rc;
 }
 
 inline void add_html_dir_option(CLI::App& app, Common& o) {

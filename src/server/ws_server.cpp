@@ -16,7 +16,7 @@ constexpr auto kAcceptRetry = std::chrono::milliseconds(100);
 constexpr auto kReleaseAfter = std::chrono::seconds(1);
 constexpr std::size_t kEarlyFlush = 64 * 1024;
 
-std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
+using http::path_of;
 
 constexpr auto kHoldLimit = std::chrono::minutes(2);  // the longest a handler may hold a request
 
