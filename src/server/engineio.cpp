@@ -11,6 +11,8 @@
 namespace ws::server {
 namespace {
 
+constexpr std::size_t kPacketsPerPoll = 16;
+
 bool wants_keep_alive(const http::Request& req) {
     const http::Header* connection = req.find("Connection");
     if (connection && http::list_contains(connection->value, "close")) return false;
@@ -186,12 +188,17 @@ void EngineIo::poll(Connection& c, EioSocket& s, bool keep_alive) {
 void EngineIo::answer_poll(EioSocket& s) {
     if (!s.poll_ || s.outbox_.empty()) return;
     Connection& c = *s.poll_;
+    // At most kPacketsPerPoll in one answer (engine.io's clients refuse longer bodies: Python's
+    // takes 16); the rest waits for the next poll, which is answered at once.
+    std::size_t n = std::min(s.outbox_.size(), kPacketsPerPoll);
     std::string body;
-    for (const eio::Packet& p : s.outbox_) eio::append_to_payload(body, p);
-    note(&c, &s, fmt::format("HTTP GET (poll) → 200: {} packet{}, {} bytes", s.outbox_.size(), s.outbox_.size() == 1 ? "" : "s",
-                             body.size()));
-    s.outbox_.clear();
-    s.outbox_bytes_ = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        eio::append_to_payload(body, s.outbox_[i]);
+        s.outbox_bytes_ -= s.outbox_[i].data.size() + 2;
+    }
+    note(&c, &s, fmt::format("HTTP GET (poll) → 200: {} packet{}, {} bytes{}", n, n == 1 ? "" : "s", body.size(),
+                             s.outbox_.size() > n ? fmt::format(" ({} wait for the next poll)", s.outbox_.size() - n) : ""));
+    s.outbox_.erase(s.outbox_.begin(), s.outbox_.begin() + static_cast<std::ptrdiff_t>(n));
     polls_.erase(&c);
     s.poll_ = nullptr;
     server_->respond(c, http_response(200, "text/plain; charset=UTF-8", body, nullptr), s.poll_keep_alive_);

@@ -143,7 +143,6 @@ class Transports(unittest.TestCase):
 
         arun(scenario())
 
-    @unittest.skipIf("asan" in os.environ.get("WS_BIN", ""), "KNOWN, open: under ASan a polling client misses a message (issue 12 note)")
     def test_polling_only(self):
         self.chat_through(["polling"], "polling")
 
