@@ -4,7 +4,6 @@
 // The new code for this lesson is in src/client/client.cpp (the handshake from the client's
 // side), src/proto/handshake.cpp (check_response: the client's checks), src/client/interactive.cpp
 // (the session you type into) and src/client/relay.cpp (the relay).
-#include <thread>
 
 #include <fmt/format.h>
 
@@ -47,19 +46,7 @@ int demo(Random& random) {
     options.port = 0;
     apps::Echo echo;
     server::Server srv(options, echo);
-    std::thread loop([&] {
-        try {
-            srv.run();
-        } catch (const std::exception& e) {
-            print::err(fmt::format("error: the echo server stopped: {}", e.what()));
-        }
-    });
-    auto finish = [&](int rc) {
-        srv.stop();
-        loop.join();
-        return rc;
-    };
-    try {
+    return lesson::run_beside(srv, [&] {
         print::out(fmt::format("The lesson-4 echo server runs in this process at ws://{}/; the client talks to it.\n",
                                srv.local().str()));
         Client client("127.0.0.1", srv.local().port, "/", random);
@@ -80,7 +67,7 @@ int demo(Random& random) {
             print::out(fmt::format("  frame {}\n{} this is not a masked 5-byte text frame: the story stops here\n"
                                    "  (running on your exercises/ code? make exercises says what is not yet right)\n",
                                    print::hex(frame), print::check_mark(false)));
-            return finish(1);
+            return 1;
         }
         std::string_view masked = std::string_view(frame).substr(h.header_length);
         print::out(fmt::format("  frame {}\n  masking key {} (fresh for this frame)\n  each byte XOR key[i mod 4]:{}",
@@ -96,7 +83,7 @@ int demo(Random& random) {
         };
         Received hello = client.receive();
         print::out("  " + client::describe_received(hello) + "   (the server sends it unmasked)\n");
-        if (went_wrong(hello, Event::Kind::message)) return finish(1);
+        if (went_wrong(hello, Event::Kind::message)) return 1;
 
         print::part("a ping: the server must answer with a pong carrying the same payload");
         client.report_pings = true;
@@ -106,7 +93,7 @@ int demo(Random& random) {
         Received pong = client.receive();
         print::out(fmt::format("  → ping \"are you there?\"\n  {}   round trip {:.2f} ms\n", client::describe_received(pong),
                                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - sent).count()));
-        if (went_wrong(pong, Event::Kind::pong)) return finish(1);
+        if (went_wrong(pong, Event::Kind::pong)) return 1;
 
         print::part("one message in three fragments (RFC 6455 §5.4)");
         std::string_view text = "fragments: κόσμε";
@@ -119,18 +106,15 @@ int demo(Random& random) {
         print::out("  (a fragment may end inside a character: only the whole message must be UTF-8)\n");
         Received whole = client.receive();
         print::out("  " + client::describe_received(whole) + "   (back whole, in one frame)\n");
-        if (went_wrong(whole, Event::Kind::message)) return finish(1);
+        if (went_wrong(whole, Event::Kind::message)) return 1;
 
         print::part("the close: ours, the server's answer, then the server ends TCP (RFC 6455 §7.1.1)");
         Received reply = client.close(1000, "demo done");
         print::out(fmt::format("  → close 1000 (normal closure) \"demo done\"\n  {}\n", client::describe_received(reply)));
         bool clean = reply.kind == Event::Kind::close && reply.code == 1000;
         print::out(fmt::format("{} the closing handshake is complete\n", print::check_mark(clean)));
-        return finish(clean ? 0 : 1);
-    } catch (...) {
-        finish(1);
-        throw;
-    }
+        return clean ? 0 : 1;
+    });
 }
 
 }  // namespace

@@ -6,7 +6,6 @@
 #include <chrono>
 #include <optional>
 #include <string>
-#include <thread>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
@@ -147,24 +146,14 @@ int demo(Random& random, bool crlf) {
     options.tls = net::TlsContext::server(certificate);
     apps::Echo echo;
     server::Server srv(options, echo);
-    std::thread loop([&] { srv.run(); });
-    auto finish = [&] {
-        srv.stop();
-        loop.join();
-    };
     print::out(fmt::format("The lesson-4 echo server runs in this process with TLS at wss://{}/.\n"
                            "Its certificate was made for this run (subject {}, SHA-256 {}…):\n"
                            "the client trusts exactly that one.\n",
                            srv.local().str(), certificate.subject, certificate.fingerprint.substr(0, 23)));
-    try {
-        int rc = story(parse_url(fmt::format("wss://127.0.0.1:{}/", srv.local().port)),
-                       net::TlsContext::client_trusting(certificate), true, random, crlf);
-        finish();
-        return rc;
-    } catch (...) {
-        finish();
-        throw;
-    }
+    return lesson::run_beside(srv, [&] {
+        return story(parse_url(fmt::format("wss://127.0.0.1:{}/", srv.local().port)),
+                     net::TlsContext::client_trusting(certificate), true, random, crlf);
+    });
 }
 
 }  // namespace

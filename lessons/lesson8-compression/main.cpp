@@ -4,7 +4,6 @@
 // `decode --deflate HEX` takes frames apart and inflates them; `serve` is the chat room with
 // compression, whose -vv shows every message compressed and inflated side by side.
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -203,35 +202,29 @@ void part_live(Random& random) {
     options.port = 0;
     apps::Echo echo;
     server::Server srv(options, echo);
-    std::thread loop([&] { srv.run(); });
-    struct Stop {
-        server::Server& srv;
-        std::thread& loop;
-        ~Stop() {
-            srv.stop();
-            loop.join();
-        }
-    } stop{srv, loop};
-    ClientOptions client_options;
-    client_options.deflate.enabled = true;
-    Client client("127.0.0.1", srv.local().port, "/", random, client_options);
-    print::out(fmt::format("  → Sec-WebSocket-Extensions: {}\n  ← {}\n",
-                           ext::client_offer(client_options.deflate), client.checks().extensions.value_or("(none)")));
-    const MessageDeflate* agreed = client.session().deflate();
-    if (!agreed) throw std::runtime_error("the echo server did not agree to permessage-deflate");
-    print::out(fmt::format("  agreed: the server resets after each message ({}), the client too ({})\n",
-                           agreed->agreed().server_no_context_takeover ? "yes" : "no",
-                           agreed->agreed().client_no_context_takeover ? "yes" : "no"));
-    Shown shown(false);
-    client.session().set_observer(&shown);
-    std::string message = chat::client_chat_json("the same words again and again and again, compressed");
-    client.send_text(message);
-    Received back = client.receive();
-    client.session().set_observer(nullptr);
-    print::out(fmt::format("  {} the echo came back inflated, the same {} bytes\n",
-                           print::check_mark(back.kind == Event::Kind::message && back.payload == message), message.size()));
-    Received closed = client.close(1000, "lesson 8 done");
-    print::out(fmt::format("  {} closed with {}\n", print::check_mark(closed.code == 1000), closed.code));
+    lesson::run_beside(srv, [&] {
+        ClientOptions client_options;
+        client_options.deflate.enabled = true;
+        Client client("127.0.0.1", srv.local().port, "/", random, client_options);
+        print::out(fmt::format("  → Sec-WebSocket-Extensions: {}\n  ← {}\n",
+                               ext::client_offer(client_options.deflate), client.checks().extensions.value_or("(none)")));
+        const MessageDeflate* agreed = client.session().deflate();
+        if (!agreed) throw std::runtime_error("the echo server did not agree to permessage-deflate");
+        print::out(fmt::format("  agreed: the server resets after each message ({}), the client too ({})\n",
+                               agreed->agreed().server_no_context_takeover ? "yes" : "no",
+                               agreed->agreed().client_no_context_takeover ? "yes" : "no"));
+        Shown shown(false);
+        client.session().set_observer(&shown);
+        std::string message = chat::client_chat_json("the same words again and again and again, compressed");
+        client.send_text(message);
+        Received back = client.receive();
+        client.session().set_observer(nullptr);
+        print::out(fmt::format("  {} the echo came back inflated, the same {} bytes\n",
+                               print::check_mark(back.kind == Event::Kind::message && back.payload == message), message.size()));
+        Received closed = client.close(1000, "lesson 8 done");
+        print::out(fmt::format("  {} closed with {}\n", print::check_mark(closed.code == 1000), closed.code));
+        return 0;
+    });
 }
 
 void part_memory() {

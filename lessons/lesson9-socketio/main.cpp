@@ -44,9 +44,9 @@ std::optional<std::string> read_file(const std::string& path) {
 // published) at /, socket.io's client script at /socket.io.js. Lesson 5's page is /chatroom.html.
 class Lesson9 final : public apps::SocketIoChat {
 public:
-    Lesson9(server::EngineIoOptions eio, Random& random, PageKind page, std::optional<std::string> script,
-            std::optional<std::string> html_dir)
-        : SocketIoChat(std::move(eio), chat::Limits{}, random), page_(page), script_(std::move(script)),
+    Lesson9(server::EngineIoOptions eio, std::chrono::milliseconds connect_timeout, Random& random, PageKind page,
+            std::optional<std::string> script, std::optional<std::string> html_dir)
+        : SocketIoChat(std::move(eio), chat::Limits{}, random, connect_timeout), page_(page), script_(std::move(script)),
           html_dir_(std::move(html_dir)) {}
 
     bool serves(std::string_view path) const override { return is_page(path) || SocketIoChat::serves(path); }
@@ -65,6 +65,13 @@ public:
         }
         s.log(c, "HTTP {} {} → {}", req.method, print::bare(req.target, 40), page.status);
         s.respond(c, html::response(page, req.method == "HEAD"), false);
+    }
+
+    std::string refuse_upgrade(server::Server& s, server::Connection& c, const http::Request& req) override {
+        std::string_view path = http::path_of(req.target);
+        if (!is_page(path)) return SocketIoChat::refuse_upgrade(s, c, req);
+        s.log(c, "upgrade refused: {} is a page; the WebSockets are /ws and /socket.io/", print::bare(req.target, 40));
+        return html::response(404, "the WebSocket endpoints are /ws (lesson 5's room) and /socket.io/\n");
     }
 
 private:
@@ -194,7 +201,7 @@ int main(int argc, char** argv) {
     lesson::add_server_options(app, common);
     lesson::add_html_dir_option(app, common);
     server::EngineIoOptions eio;
-    double ping_interval = 25, ping_timeout = 20;
+    double ping_interval = 25, ping_timeout = 20, connect_timeout = 45;
     std::string page_name = "fixed";
     bool as_published = false, quiet = false;
     std::string script_path;
@@ -206,9 +213,13 @@ int main(int argc, char** argv) {
     app.add_flag("--as-published", as_published, "the same as --page as-published");
     app.add_option("--socket-io-js", script_path, "socket.io's browser script to serve (default: npm's, from install-deps)");
     app.add_option("--ping-interval", ping_interval, "Engine.IO pingInterval, in seconds: the server pings this often")
-        ->check(CLI::Range(0.05, 3600.0))
+        ->check(CLI::Range(0.05, 100.0))  // a held poll is answered by then (the server holds one 2 minutes at most)
         ->capture_default_str();
     app.add_option("--ping-timeout", ping_timeout, "Engine.IO pingTimeout, in seconds: no pong in this long and the session ends")
+        ->check(CLI::Range(0.05, 3600.0))
+        ->capture_default_str();
+    app.add_option("--connect-timeout", connect_timeout,
+                   "socket.io's connectTimeout, in seconds: a session that has not CONNECTed by then is ended")
         ->check(CLI::Range(0.05, 3600.0))
         ->capture_default_str();
     app.add_option("--max-payload", eio.max_payload, "Engine.IO maxPayload: the largest POST body or WebSocket message, in bytes")
@@ -249,7 +260,8 @@ int main(int argc, char** argv) {
         if (!script && !script_path.empty()) throw std::runtime_error("cannot read --socket-io-js " + script_path);
 
         Random random(common.seed);
-        Lesson9 chat(eio, random, page, script, common.html_dir);
+        Lesson9 chat(eio, std::chrono::milliseconds(static_cast<long>(connect_timeout * 1000)), random, page, script,
+                     common.html_dir);
         server::Server srv(options, chat);
         server::stop_on_signals(srv);
         print::out(fmt::format("listening on http://{}/\n", srv.local().str()));
@@ -271,6 +283,9 @@ int main(int argc, char** argv) {
             return 0;
         }
         print::out("A socket.io client written here and a lesson-5 bot chat through the real server.\n\n");
-        return lesson::run_beside(srv, [&] { return demo(srv, random); });
+        // The clients run on another thread than the server: a Random of their own (seeded
+        // from --seed too, so a class still sees the same bytes).
+        Random clients_random(common.seed ? std::optional<std::uint64_t>(*common.seed + 1) : std::nullopt);
+        return lesson::run_beside(srv, [&] { return demo(srv, clients_random); });
     });
 }

@@ -9,8 +9,16 @@ namespace ws::apps {
 
 using server::EioSocket;
 
-SocketIoChat::SocketIoChat(server::EngineIoOptions options, chat::Limits limits, Random& random)
-    : room_(limits), engine_(std::move(options), packets_, random), random_(random) {}
+SocketIoChat::SocketIoChat(server::EngineIoOptions options, chat::Limits limits, Random& random,
+                           std::chrono::milliseconds connect_timeout)
+    : room_(limits), engine_(std::move(options), packets_, random), random_(random), connect_timeout_(connect_timeout) {}
+
+void SocketIoChat::on_stop(Server& s) {
+    // The loop goes with the server: no client keeps a timer on it.
+    for (auto& [socket, client] : state_) s.loop().cancel(*client);
+    state_.clear();
+    engine_.on_stop(s);
+}
 
 // ---- the server's calls: /socket.io/ to Engine.IO, the rest to lesson 5's room
 
@@ -41,8 +49,23 @@ void SocketIoChat::on_close(Server& s, Connection& c, std::uint16_t code, std::s
 
 // ---- Socket.IO over Engine.IO
 
+void SocketIoChat::Packets::on_open(EioSocket& s) {
+    auto& client = chat.state_[&s] = std::make_unique<Client>(chat, s);
+    Server& server = *chat.engine_.server();
+    server.loop().arm(*client, server.loop().now() + chat.connect_timeout_);
+}
+
+void SocketIoChat::Client::on_timer() {
+    if (connected) return;
+    chat.engine_.log(socket, fmt::format("no Socket.IO CONNECT within connectTimeout ({} s); the session ends",
+                                         std::chrono::duration<double>(chat.connect_timeout_).count()));
+    chat.engine_.close(socket, "no CONNECT in time");  // frees this Client: nothing after it
+}
+
 void SocketIoChat::Packets::on_message(EioSocket& s, std::string_view data, bool binary) {
-    Client& client = chat.state_[&s];
+    auto found = chat.state_.find(&s);
+    if (found == chat.state_.end()) return;  // not opened through on_open: cannot happen
+    Client& client = *found->second;
     sio::ParseResult r = binary ? client.decoder.binary(data) : client.decoder.text(data);
     if (r.packet) return chat.handle(s, client, *r.packet);
     if (r.error == sio::Error::none) {
@@ -59,7 +82,10 @@ void SocketIoChat::Packets::on_message(EioSocket& s, std::string_view data, bool
 void SocketIoChat::Packets::on_close(EioSocket& s, std::string_view) {
     Server* server = chat.engine_.server();
     chat.room_.leave(chat.member(s), !(server && server->shutting_down()));
-    chat.state_.erase(&s);
+    auto found = chat.state_.find(&s);
+    if (found == chat.state_.end()) return;
+    if (server) server->loop().cancel(*found->second);
+    chat.state_.erase(found);
 }
 
 std::string SocketIoChat::Packets::describe(std::string_view data, bool binary) const {
@@ -89,6 +115,7 @@ void SocketIoChat::handle(EioSocket& s, Client& client, const sio::Packet& p) {
         case sio::PacketType::connect: {
             if (client.connected) return;
             client.connected = true;
+            if (Server* server = engine_.server()) server->loop().cancel(client);
             std::array<std::uint8_t, 15> id{};
             random_.fill(id);
             send_packet(s, {sio::PacketType::connect, "/", {}, {{"sid", handshake::base64_encode(id)}}, 0});

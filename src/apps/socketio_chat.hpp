@@ -5,6 +5,7 @@
 // messages; what the room says back goes out the same way. Both kinds of client share a room.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -18,7 +19,8 @@ namespace ws::apps {
 
 class SocketIoChat : public server::Handler {
 public:
-    SocketIoChat(server::EngineIoOptions, chat::Limits, Random&);
+    SocketIoChat(server::EngineIoOptions, chat::Limits, Random&,
+                 std::chrono::milliseconds connect_timeout = std::chrono::seconds(45));
 
     bool serves(std::string_view path) const override { return engine_.serves(path); }
     void on_request(Server&, Connection&, const http::Request&, std::string_view body) override;
@@ -27,7 +29,7 @@ public:
     void on_upgraded(Server&, Connection&, const http::Request&) override;
     void on_message(Server&, Connection&, Opcode, std::string_view payload) override;
     void on_close(Server&, Connection&, std::uint16_t code, std::string_view reason) override;
-    void on_stop(Server& s) override { engine_.on_stop(s); }
+    void on_stop(Server&) override;
 
     const server::EngineIo& engine() const { return engine_; }
     const ChatRoom& room() const { return room_; }
@@ -37,6 +39,7 @@ private:
     struct Packets final : server::EngineIoListener {
         SocketIoChat& chat;
         explicit Packets(SocketIoChat& c) : chat(c) {}
+        void on_open(server::EioSocket&) override;
         void on_message(server::EioSocket&, std::string_view data, bool binary) override;
         void on_close(server::EioSocket&, std::string_view reason) override;
         std::string describe(std::string_view data, bool binary) const override;
@@ -53,9 +56,16 @@ private:
         bool logging() const override { return chat.engine_.logging(); }
         void log(const void* member, std::string_view line) override;
     };
-    struct Client {
+    // One socket.io client: its packets so far, and whether it joined the namespace "/" in
+    // time (socket.io's connectTimeout: a session that never CONNECTs is ended, or idle
+    // sessions would fill the server's --max-sessions).
+    struct Client final : net::Timer {
+        SocketIoChat& chat;
+        server::EioSocket& socket;
         sio::Decoder decoder;
-        bool connected = false;  // to the namespace "/"
+        bool connected = false;
+        Client(SocketIoChat& c, server::EioSocket& s) : chat(c), socket(s) {}
+        void on_timer() override;
     };
 
     void handle(server::EioSocket&, Client&, const sio::Packet&);
@@ -67,7 +77,8 @@ private:
     Clients clients_{*this};
     server::EngineIo engine_;
     Random& random_;
-    std::unordered_map<const server::EioSocket*, Client> state_;
+    std::chrono::milliseconds connect_timeout_;
+    std::unordered_map<const server::EioSocket*, std::unique_ptr<Client>> state_;
 };
 
 }  // namespace ws::apps

@@ -118,7 +118,15 @@ ParseResult parse(std::string_view text, const Limits& limits) {
         p.id = std::stoull(std::string(text.substr(start, i - start)));
     }
     if (i < text.size()) {
-        p.data = nlohmann::json::parse(text.substr(i), nullptr, /*allow_exceptions=*/false);
+        // Nesting is bounded while parsing: printing or walking JSON is recursive, and one
+        // packet of [[[[… under maxPayload would otherwise overflow the stack later.
+        bool too_deep = false;
+        auto depth_limit = [&](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+            if (static_cast<std::size_t>(depth) > limits.max_depth) too_deep = true;
+            return !too_deep;
+        };
+        p.data = nlohmann::json::parse(text.substr(i), depth_limit, /*allow_exceptions=*/false);
+        if (too_deep) return fail(Error::bad_json, fmt::format("nested deeper than {} levels", limits.max_depth));
         if (p.data.is_discarded()) return fail(Error::bad_json, fmt::format("{} bytes after the header", text.size() - i));
         std::string why;
         if (!payload_fits(p.type, p.data, why)) return fail(Error::bad_payload, why);

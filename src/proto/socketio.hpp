@@ -53,6 +53,7 @@ std::string_view describe(Error);
 struct Limits {
     std::size_t max_attachments = 10;
     std::size_t max_namespace = 128;
+    std::size_t max_depth = 64;  // arrays and objects inside one another
 };
 
 struct ParseResult {

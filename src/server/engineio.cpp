@@ -85,17 +85,21 @@ std::string EngineIo::origin_problem(const http::Request& req) const {
                        print::printable(origin->value, 40), print::printable(origin->value, 40));
 }
 
-std::string EngineIo::http_response(int status, std::string_view content_type, std::string_view body,
-                                    const http::Request* req) const {
+Asker EngineIo::asker(const http::Request& req) {
+    const http::Header* origin = req.find("Origin");
+    return {origin ? origin->value : std::string(), wants_keep_alive(req)};
+}
+
+std::string EngineIo::http_response(int status, std::string_view content_type, std::string_view body, const Asker& to) const {
     std::string out = fmt::format("HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nCache-Control: no-store\r\n",
                                   status, html::status_text(status), content_type, body.size());
-    const http::Header* origin = req ? req->find("Origin") : nullptr;
-    if (origin && options_.cors_origin) {
-        // A page from another origin reads the answer only when the server says it may.
+    if (!to.origin.empty() && options_.cors_origin) {
+        // A page from another origin reads the answer only when the server says it may (it
+        // got this far: origin_problem found its origin allowed).
         out += fmt::format("Access-Control-Allow-Origin: {}\r\nAccess-Control-Allow-Credentials: true\r\nVary: Origin\r\n",
-                           origin->value);
+                           to.origin);
     }
-    if (req && !wants_keep_alive(*req)) out += "Connection: close\r\n";
+    if (!to.keep_alive) out += "Connection: close\r\n";
     out += "\r\n";
     out += body;
     return out;
@@ -104,7 +108,7 @@ std::string EngineIo::http_response(int status, std::string_view content_type, s
 void EngineIo::refuse(Connection& c, const http::Request& req, int status, eio::Refusal why, std::string_view detail,
                       bool keep_alive) {
     note(&c, nullptr, fmt::format("HTTP {} {} → {} {}", req.method, print::bare(req.target, 40), status, detail));
-    server_->respond(c, http_response(status, "application/json", eio::refusal_json(why, detail), &req), keep_alive);
+    server_->respond(c, http_response(status, "application/json", eio::refusal_json(why, detail), asker(req)), keep_alive);
 }
 
 void EngineIo::on_request(Server& server, Connection& c, const http::Request& req, std::string_view body) {
@@ -115,7 +119,7 @@ void EngineIo::on_request(Server& server, Connection& c, const http::Request& re
     if (req.method == "OPTIONS") {
         // A cross-origin page asks first (CORS preflight): which methods and headers may come.
         note(&c, nullptr, "HTTP OPTIONS (a CORS preflight) → 204");
-        std::string head = http_response(204, "text/plain", "", &req);
+        std::string head = http_response(204, "text/plain", "", asker(req));
         head.insert(head.size() - 2, "Access-Control-Allow-Methods: GET, POST\r\nAccess-Control-Allow-Headers: content-type\r\n");
         server.respond(c, std::move(head), keep_alive);
         return;
@@ -137,20 +141,20 @@ void EngineIo::on_request(Server& server, Connection& c, const http::Request& re
         return open_session(c, req, keep_alive);
     }
     auto found = sockets_.find(*sid);
-    if (found == sockets_.end() || !found->second->open_)
+    if (found == sockets_.end() || !found->second->is_open())
         return refuse(c, req, 400, eio::Refusal::unknown_sid, fmt::format("sid {}", print::printable(*sid, 24)), keep_alive);
     EioSocket& s = *found->second;
     if (s.transport_ == EioSocket::Transport::websocket)
         return refuse(c, req, 400, eio::Refusal::bad_request, "this session moved to its WebSocket", keep_alive);
-    if (req.method == "GET") return poll(c, s, keep_alive);
-    if (req.method == "POST") return post(c, s, body, keep_alive);
+    if (req.method == "GET") return poll(c, s, asker(req));
+    if (req.method == "POST") return post(c, s, body, asker(req));
     refuse(c, req, 400, eio::Refusal::bad_request, "polling is GET or POST", keep_alive);
 }
 
 void EngineIo::open_session(Connection& c, const http::Request& req, bool keep_alive) {
     if (sockets_.size() >= options_.max_sessions) {
         note(&c, nullptr, fmt::format("HTTP GET → 503: {} sessions already", sockets_.size()));
-        server_->respond(c, http_response(503, "text/plain; charset=UTF-8", "too many sessions\n", &req), keep_alive);
+        server_->respond(c, http_response(503, "text/plain; charset=UTF-8", "too many sessions\n", asker(req)), keep_alive);
         return;
     }
     auto owned = std::make_unique<EioSocket>(*this, new_sid(), EioSocket::Transport::polling);
@@ -162,23 +166,23 @@ void EngineIo::open_session(Connection& c, const http::Request& req, bool keep_a
                      false};
     note(&c, &s, fmt::format("HTTP GET {} → 200: a new session (long-polling)", print::bare(req.target, 40)));
     if (logging()) note(&c, &s, fmt::format("out {}", packet_line(open)));
-    server_->respond(c, http_response(200, "text/plain; charset=UTF-8", eio::encode_text(open), &req), keep_alive);
+    server_->respond(c, http_response(200, "text/plain; charset=UTF-8", eio::encode_text(open), asker(req)), keep_alive);
     s.ping_due_ = server_->loop().now() + options_.ping_interval;
     arm(s);
     listener_.on_open(s);
 }
 
-void EngineIo::poll(Connection& c, EioSocket& s, bool keep_alive) {
+void EngineIo::poll(Connection& c, EioSocket& s, Asker to) {
     if (s.poll_) {
         // Two polls at once: the client lost track of its session (engine.io ends it too).
         note(&c, &s, "HTTP GET while another poll is held → 400; the session ends");
-        server_->respond(c, http_response(400, "application/json", eio::refusal_json(eio::Refusal::bad_request, "two polls at once"), nullptr),
-                         keep_alive);
+        server_->respond(c, http_response(400, "application/json", eio::refusal_json(eio::Refusal::bad_request, "two polls at once"), to),
+                         to.keep_alive);
         finish(s, "two polls at once", true);
         return;
     }
     s.poll_ = &c;
-    s.poll_keep_alive_ = keep_alive;
+    s.poll_asker_ = std::move(to);
     polls_[&c] = &s;
     if (s.upgrade_probed_) queue(s, {eio::PacketType::noop, {}, false});  // a probe waits for this poll to end
     if (s.outbox_.empty()) note(&c, &s, "HTTP GET (poll) held: nothing to send yet");
@@ -201,21 +205,21 @@ void EngineIo::answer_poll(EioSocket& s) {
     s.outbox_.erase(s.outbox_.begin(), s.outbox_.begin() + static_cast<std::ptrdiff_t>(n));
     polls_.erase(&c);
     s.poll_ = nullptr;
-    server_->respond(c, http_response(200, "text/plain; charset=UTF-8", body, nullptr), s.poll_keep_alive_);
+    server_->respond(c, http_response(200, "text/plain; charset=UTF-8", body, s.poll_asker_), s.poll_asker_.keep_alive);
 }
 
-void EngineIo::post(Connection& c, EioSocket& s, std::string_view body, bool keep_alive) {
+void EngineIo::post(Connection& c, EioSocket& s, std::string_view body, const Asker& to) {
     eio::PayloadResult r = eio::parse_payload(body, {.max_payload = options_.max_payload, .max_packets = 1000});
     if (!r.ok()) {
         note(&c, &s, fmt::format("HTTP POST → 400: {} ({}); the session ends", eio::describe(r.error), r.detail));
-        server_->respond(c, http_response(400, "application/json", eio::refusal_json(eio::Refusal::bad_request, eio::describe(r.error)), nullptr),
-                         keep_alive);
+        server_->respond(c, http_response(400, "application/json", eio::refusal_json(eio::Refusal::bad_request, eio::describe(r.error)), to),
+                         to.keep_alive);
         finish(s, "a malformed polling body", true);
         return;
     }
     note(&c, &s, fmt::format("HTTP POST ({} bytes, {} packet{}) → 200 ok", body.size(), r.packets.size(),
                              r.packets.size() == 1 ? "" : "s"));
-    server_->respond(c, http_response(200, "text/plain; charset=UTF-8", "ok", nullptr), keep_alive);
+    server_->respond(c, http_response(200, "text/plain; charset=UTF-8", "ok", to), to.keep_alive);
     for (const eio::Packet& p : r.packets) {
         if (!s.open_) break;
         received(s, &c, p);
@@ -250,18 +254,28 @@ void EngineIo::received(EioSocket& s, Connection* via, const eio::Packet& p) {
 }
 
 void EngineIo::queue(EioSocket& s, const eio::Packet& p) {
-    if (!s.open_) return;
+    if (!s.open_ || s.closing_) return;
     if (logging()) note(s.websocket(), &s, fmt::format("out {}", packet_line(p)));
     if (Connection* ws = s.websocket()) {
         server_->send(*ws, p.binary ? Opcode::binary : Opcode::text, p.binary ? p.data : eio::encode_text(p));
         return;
     }
-    s.outbox_bytes_ += p.data.size() + 2;
-    s.outbox_.push_back(p);
-    if (s.outbox_bytes_ > server_->options().max_backlog) {
-        finish(s, fmt::format("not polling: over {} bytes waiting", server_->options().max_backlog), false);
+    if (s.outbox_bytes_ + p.data.size() + 2 > server_->options().max_backlog) {
+        // A client that stopped polling. The session ends after this turn, not now: whoever
+        // is sending (a broadcast going through a list of sockets, the room logging someone
+        // in) still holds this socket.
+        s.closing_ = true;
+        s.outbox_.clear();
+        s.outbox_bytes_ = 0;
+        server_->loop().defer([this, sid = s.sid_] {
+            auto found = sockets_.find(sid);
+            if (found != sockets_.end())
+                finish(*found->second, fmt::format("not polling: over {} bytes waiting", server_->options().max_backlog), false);
+        });
         return;
     }
+    s.outbox_bytes_ += p.data.size() + 2;
+    s.outbox_.push_back(p);
     answer_poll(s);
 }
 
@@ -347,7 +361,7 @@ std::string EngineIo::refuse_upgrade(Server& server, Connection& c, const http::
     server_ = &server;
     auto refusal = [&](eio::Refusal why, std::string detail) {
         note(&c, nullptr, fmt::format("upgrade {} refused: {}", print::bare(req.target, 40), detail));
-        return http_response(why == eio::Refusal::forbidden ? 403 : 400, "application/json", eio::refusal_json(why, detail), &req);
+        return http_response(why == eio::Refusal::forbidden ? 403 : 400, "application/json", eio::refusal_json(why, detail), asker(req));
     };
     if (std::string problem = origin_problem(req); !problem.empty()) return refusal(eio::Refusal::forbidden, problem);
     if (eio::query_value(req.target, "EIO") != eio::kProtocol)
@@ -360,7 +374,7 @@ std::string EngineIo::refuse_upgrade(Server& server, Connection& c, const http::
         return {};
     }
     auto found = sockets_.find(*sid);
-    if (found == sockets_.end() || !found->second->open_)
+    if (found == sockets_.end() || !found->second->is_open())
         return refusal(eio::Refusal::unknown_sid, fmt::format("sid {}", print::printable(*sid, 24)));
     if (found->second->transport_ != EioSocket::Transport::polling || found->second->ws_)
         return refusal(eio::Refusal::bad_request, "this session already has a WebSocket");
@@ -372,7 +386,7 @@ void EngineIo::on_upgraded(Server& server, Connection& c, const http::Request& r
     auto sid = eio::query_value(req.target, "sid");
     if (sid) {
         auto found = sockets_.find(*sid);
-        if (found == sockets_.end() || !found->second->open_ || found->second->ws_) {  // gone since refuse_upgrade
+        if (found == sockets_.end() || !found->second->is_open() || found->second->ws_) {  // gone since refuse_upgrade
             server.close(c, static_cast<std::uint16_t>(CloseCode::policy_violation), "unknown sid");
             return;
         }

@@ -33,6 +33,13 @@ struct EngineIoOptions {
 
 class EngineIo;
 
+// Who asked, as far as the answer's headers care: the page's origin (CORS) and keep-alive.
+// Kept with a held poll, which is answered later.
+struct Asker {
+    std::string origin;
+    bool keep_alive = true;
+};
+
 // One Engine.IO session: a client known by its sid, on long-polling or on a WebSocket.
 class EioSocket final : public net::Timer {
 public:
@@ -41,7 +48,7 @@ public:
     std::string short_sid() const { return sid_.substr(0, 6); }  // for log lines
     Transport transport() const { return transport_; }
     Connection* websocket() const { return transport_ == Transport::websocket ? ws_ : nullptr; }
-    bool is_open() const { return open_; }
+    bool is_open() const { return open_ && !closing_; }
     void* user = nullptr;  // the listener's own state for this client
 
     EioSocket(EngineIo&, std::string sid, Transport);
@@ -57,10 +64,11 @@ private:
     std::string sid_;
     Transport transport_;
     bool open_ = true;
+    bool closing_ = false;                  // ends after this turn (it stopped polling)
     bool awaiting_pong_ = false;
     bool upgrade_probed_ = false;           // 2probe answered: the pending poll gets a noop
     Connection* poll_ = nullptr;            // the held GET
-    bool poll_keep_alive_ = true;
+    Asker poll_asker_;                      // who holds it: the answer's headers
     Connection* ws_ = nullptr;              // the WebSocket (the transport, or the one probed)
     std::vector<eio::Packet> outbox_;       // what the next poll takes
     std::size_t outbox_bytes_ = 0;
@@ -114,8 +122,8 @@ public:
 private:
     friend class EioSocket;
     void on_socket_timer(EioSocket&);
-    void poll(Connection&, EioSocket&, bool keep_alive);
-    void post(Connection&, EioSocket&, std::string_view body, bool keep_alive);
+    void poll(Connection&, EioSocket&, Asker);
+    void post(Connection&, EioSocket&, std::string_view body, const Asker&);
     void open_session(Connection&, const http::Request&, bool keep_alive);
     void received(EioSocket&, Connection*, const eio::Packet&);
     void queue(EioSocket&, const eio::Packet&);
@@ -123,8 +131,8 @@ private:
     void finish(EioSocket&, std::string_view reason, bool tell_client);
     void arm(EioSocket&);
     std::string new_sid();
-    std::string http_response(int status, std::string_view content_type, std::string_view body,
-                              const http::Request* req) const;
+    static Asker asker(const http::Request&);
+    std::string http_response(int status, std::string_view content_type, std::string_view body, const Asker&) const;
     void refuse(Connection&, const http::Request&, int status, eio::Refusal, std::string_view detail, bool keep_alive);
     // "" when the request may come from its page's origin; else why not.
     std::string origin_problem(const http::Request&) const;

@@ -363,6 +363,12 @@ void Server::handle_http(Connection& c, std::string_view received, bool buffered
 void Server::serve_request(Connection& c, const http::Request& req, std::string_view received, std::size_t head_size) {
     std::string_view path = path_of(req.target);
     bool handlers = handler_.serves(path);
+    if (!handlers && req.method != "GET" && req.method != "HEAD") {
+        // Pages are only read (a POST's body, whatever its size, is not wanted either).
+        log(c, "HTTP {} {} → 405 (pages are only read: GET)", req.method, print::printable(req.target, 40));
+        respond_and_hang_up(c, html::response(405, "only GET is served here\n"));
+        return;
+    }
     // A body follows the head when Content-Length says so (RFC 9112 §6.3); a chunked one is
     // not taken. Only a handler's path takes a body, and only so much.
     if (req.find("Transfer-Encoding")) {
@@ -404,10 +410,6 @@ void Server::serve_request(Connection& c, const http::Request& req, std::string_
         c.held_ = true;
         c.deadline_ = loop_.now() + kHoldLimit;
         handler_.on_request(*this, c, req, body);
-        return;
-    }
-    if (req.method != "GET" && req.method != "HEAD") {
-        respond_and_hang_up(c, html::response(405, "only GET is served here\n"));
         return;
     }
     if (is_socketio_path(path)) {

@@ -195,6 +195,11 @@ class ChatRoom(unittest.TestCase):
         from harness import upgrade_request
         s.sendall(upgrade_request(self.lesson.port, "/other"))
         self.assertTrue(read_all(s).startswith(b"HTTP/1.1 404"))
+        # Pages are only read: a POST is 405 whatever its body (not 413 for a body it never takes).
+        for body in (b"", b"x" * 10, b"x" * 100_000):
+            s = raw(self.lesson.port)
+            s.sendall(f"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body)
+            self.assertTrue(read_all(s).startswith(b"HTTP/1.1 405"), len(body))
 
 
 class Verbose(unittest.TestCase):

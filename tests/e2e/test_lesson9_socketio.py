@@ -235,6 +235,11 @@ class BadInput(unittest.TestCase):
         s = raw(p)
         s.sendall(f"POST {q} HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n42[".encode())
         s.close()
+        # Nothing of it was taken (as a packet "42[" it would end the session): the session goes on.
+        time.sleep(0.2)
+        self.assertEqual(http(p, "POST", q, b"40")[0], 200)
+        status, _, body = http(p, "GET", q)
+        self.assertTrue(status == 200 and body.startswith(b"40{"), body)
         # Malformed bodies end the session with 400.
         for bad in (b"9nope", b"4ok\x1e\x1e4ok", b"b!!!!"):
             sid = open_session(p)
@@ -330,6 +335,107 @@ class BadInput(unittest.TestCase):
         self.assertEqual(http(lesson.port, "GET", "/socket.io/?EIO=4&transport=polling",
                               headers="Origin: http://evil.example\r\n")[0], 403)
         self.assertEqual(lesson.stop(), 0)
+
+
+class Hostile(unittest.TestCase):
+    """Sessions that try the server's limits, each on a server of its own (default limits)."""
+
+    def survives(self, lesson):
+        c = SioClient(lesson.port, ["websocket"], "survivor")
+        c.sio.disconnect()
+        self.assertEqual(lesson.stop(), 0)
+
+    def connected_session(self, port):
+        sid = open_session(port)
+        q = f"/socket.io/?EIO=4&transport=polling&sid={sid}"
+        self.assertEqual(http(port, "POST", q, b"40")[0], 200)
+        status, _, body = http(port, "GET", q)
+        self.assertTrue(status == 200 and body.startswith(b"40{"), body)
+        return q
+
+    def test_deeply_nested_json_is_refused_and_ends_the_session(self):
+        lesson = Lesson("lesson9-socketio", "-q")
+        p = lesson.port
+        q = self.connected_session(p)
+        # Ten levels: JSON a chat message cannot be; the room says so and the session goes on.
+        self.assertEqual(http(p, "POST", q, b'42["message",{"a":' + b"[" * 10 + b"]" * 10 + b"}]")[0], 200)
+        status, _, body = http(p, "GET", q)
+        self.assertEqual(status, 200)
+        self.assertIn(b'"ERROR"', body)
+        # 450 000 levels fit in maxPayload (1 MB); walking them would overflow the stack.
+        d = 450_000
+        self.assertEqual(http(p, "POST", q, b'42["message",{"a":' + b"[" * d + b"]" * d + b"}]")[0], 200)
+        self.assertEqual(http(p, "GET", q)[0], 400)  # the session ended
+        self.survives(lesson)
+
+    def test_a_session_overflowing_while_it_logs_in_leaves_the_room_cleanly(self):
+        # The server keeps at most 1 MiB for a session that does not poll (lesson 9's backlog).
+        # Fill it to a few bytes short with pings that ask for big pongs, then log in with an
+        # ack requested: the ack overflows it in the middle of the room's LOGIN.
+        lesson = Lesson("lesson9-socketio", "-q")
+        p = lesson.port
+        q = self.connected_session(p)
+        self.assertEqual(http(p, "POST", q, b"2" + b"x" * 999_999)[0], 200)
+        self.assertEqual(http(p, "POST", q, b"2" + b"x" * 48_570)[0], 200)
+        self.assertEqual(http(p, "POST", q, b'421["message",{"type":"LOGIN","name":"flood"}]')[0], 200)
+        time.sleep(0.3)
+        self.assertEqual(http(p, "GET", q)[0], 400)  # the session was ended
+        bob = Upgraded(p, "/ws")
+        bob.sendall(frame(0x1, b'{"type":"LOGIN","name":"bob"}', mask=True))
+        self.assertEqual(json.loads(read_frame(bob)[2]), {"type": "USERS", "users": ["bob"]})
+        self.assertEqual(json.loads(read_frame(bob)[2])["type"], "LOGIN")
+        bob.close()
+        self.survives(lesson)
+
+    def test_cors_answers_carry_the_origin_on_every_poll_and_post(self):
+        lesson = Lesson("lesson9-socketio", "--cors", "http://other.example", "-q")
+        p = lesson.port
+        origin = "Origin: http://other.example\r\n"
+        status, head, body = http(p, "GET", "/socket.io/?EIO=4&transport=polling", headers=origin)
+        q = f"/socket.io/?EIO=4&transport=polling&sid={json.loads(body[1:])['sid']}"
+        status, head, _ = http(p, "POST", q, b"40", headers=origin)
+        self.assertEqual(status, 200)
+        self.assertIn("Access-Control-Allow-Origin: http://other.example", head)
+        status, head, body = http(p, "GET", q, headers=origin)
+        self.assertTrue(body.startswith(b"40{"), body)
+        self.assertIn("Access-Control-Allow-Origin: http://other.example", head)
+        # A poll held until something comes is answered with the header too.
+        held = {}
+        t = threading.Thread(target=lambda: held.setdefault("r", http(p, "GET", q, headers=origin)))
+        t.start()
+        time.sleep(0.3)
+        http(p, "POST", q, b'42["message",{"type":"LOGIN","name":"far"}]', headers=origin)
+        t.join(5)
+        status, head, body = held["r"]
+        self.assertIn(b'"USERS"', body)
+        self.assertIn("Access-Control-Allow-Origin: http://other.example", head)
+        self.survives(lesson)
+
+    def test_a_session_that_never_connects_is_ended(self):
+        lesson = Lesson("lesson9-socketio", "--connect-timeout", "0.5")
+        p = lesson.port
+        idle = open_session(p)
+        q = self.connected_session(p)
+        time.sleep(1.5)
+        self.assertEqual(http(p, "GET", f"/socket.io/?EIO=4&transport=polling&sid={idle}")[0], 400)
+        out = lesson.wait_for_output(rb"no Socket.IO CONNECT within connectTimeout \(0.5 s\)")
+        self.assertIn("connectTimeout", out)
+        # The one that CONNECTed in time is still there: its poll is held, then answered.
+        http(p, "POST", q, b'42["message",{"type":"LOGIN","name":"intime"}]')
+        status, _, body = http(p, "GET", q)
+        self.assertEqual(status, 200)
+        self.assertIn(b'"USERS"', body)
+        self.survives(lesson)
+
+    def test_the_pages_are_not_websocket_endpoints(self):
+        lesson = Lesson("lesson9-socketio", "-q")
+        from harness import upgrade_request
+        for path in ("/", "/index.html", "/socket.io.js"):
+            s = raw(lesson.port)
+            s.sendall(upgrade_request(lesson.port, path))
+            self.assertTrue(s.recv(4096).startswith(b"HTTP/1.1 404"), path)
+            s.close()
+        self.survives(lesson)
 
 
 class Pages(unittest.TestCase):

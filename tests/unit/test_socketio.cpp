@@ -3,7 +3,9 @@
 // input, and the named errors for bad ones.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
+#include <vector>
 
 #include "proto/engineio.hpp"
 #include "proto/socketio.hpp"
@@ -52,11 +54,17 @@ TEST(EngineIo, APollingBodyJoinsPacketsWithTheRecordSeparator) {
 TEST(EngineIo, EveryPrefixOfABodyIsAPacketListOrANamedError) {
     const std::string body = "0{\"sid\":\"x\"}\x1e" "4hello\x1e" "bAQIDBA==\x1e" "2\x1e" "6";
     for (std::size_t n = 0; n <= body.size(); ++n) {
-        auto r = eio::parse_payload(body.substr(0, n));
+        const std::string prefix = body.substr(0, n);
+        auto r = eio::parse_payload(prefix);
         if (!r.ok()) {
             EXPECT_TRUE(r.packets.empty());
             EXPECT_NE(eio::describe(r.error), "?");
+            continue;
         }
+        // What was read is what was sent: written out again, the packets are the same bytes,
+        // one packet per record separator and one after the last.
+        EXPECT_EQ(eio::encode_payload(r.packets), prefix);
+        EXPECT_EQ(r.packets.size(), std::count(prefix.begin(), prefix.end(), '\x1e') + 1u) << prefix;
     }
 }
 
@@ -126,6 +134,7 @@ TEST(SocketIo, BadPacketsHaveNamedErrors) {
         {"0[]", sio::Error::bad_payload},
         {"21234567890123456[\"a\"]", sio::Error::bad_ack_id},
         {"2/" + std::string(200, 'n') + ",[\"a\"]", sio::Error::bad_namespace},
+        {"2[\"message\"," + std::string(65, '[') + std::string(65, ']') + "]", sio::Error::bad_json},  // nested too deep
     };
     for (const Case& c : cases) {
         auto r = sio::parse(c.text);
@@ -140,8 +149,25 @@ TEST(SocketIo, EveryPrefixOfAPacketParsesOrFailsWithAName) {
     for (const std::string& text : packets)
         for (std::size_t n = 0; n <= text.size(); ++n) {
             auto r = sio::parse(text.substr(0, n));
-            EXPECT_TRUE(r.packet || r.error != sio::Error::none) << text.substr(0, n);
+            ASSERT_TRUE(r.packet || r.error != sio::Error::none) << text.substr(0, n);
+            if (!r.packet) continue;
+            // A prefix that is a packet is that packet: written and read again, nothing changes.
+            auto again = sio::parse(sio::encode(*r.packet));
+            ASSERT_TRUE(again.packet) << text.substr(0, n);
+            EXPECT_EQ(again.packet->type, r.packet->type);
+            EXPECT_EQ(again.packet->nsp, r.packet->nsp);
+            EXPECT_EQ(again.packet->id, r.packet->id);
+            EXPECT_EQ(again.packet->attachments, r.packet->attachments);
+            EXPECT_EQ(again.packet->data, r.packet->data);
         }
+    // Which prefixes are whole packets is known: the full texts, and CONNECTs without their
+    // payload (a CONNECT's auth is optional) to "/", "/a", … "/admin", each a namespace name.
+    std::vector<std::string> whole;
+    for (const std::string& text : packets)
+        for (std::size_t n = 0; n <= text.size(); ++n)
+            if (sio::parse(text.substr(0, n)).packet) whole.push_back(text.substr(0, n));
+    EXPECT_EQ(whole, (std::vector<std::string>{packets[0], packets[1], "0", "0/", "0/a", "0/ad", "0/adm", "0/admi", "0/admin",
+                                               "0/admin,", packets[2]}));
 }
 
 TEST(SocketIo, TheDecoderPutsAttachmentsWhereTheirPlaceholdersStood) {
