@@ -99,3 +99,26 @@ echo "== lesson9-socketio: socket.io chat over the WebSocket transport (each mes
 start lesson9-socketio -q
 "$bin/ws_load" --port "$server_port" --socketio chat --receivers 1000 --inflight 16 --size 64 --seconds "$seconds"
 stop
+
+echo
+echo "== the same against Node's socket.io 4 server (npm socket.io@4.8.1, bench/socketio_peer.cjs): a peer, not ours"
+here="$(cd "$(dirname "$0")/.." && pwd)"
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    echo "   skipped: no node/npm (scripts/install-deps.sh --browser installs them)"
+else
+    if [[ ! -d "$here/bench/node_modules/socket.io" ]]; then
+        echo "   installing socket.io@4.8.1 (npm) into bench/node_modules"
+        (cd "$here/bench" && npm install --no-audit --no-fund --no-package-lock --no-save --silent "socket.io@4.8.1")
+    fi
+    out="$(mktemp)"
+    node "$here/bench/socketio_peer.cjs" --port 0 > "$out" &
+    server_pid=$!
+    for _ in $(seq 50); do
+        if grep -q '^listening on' "$out"; then break; fi
+        sleep 0.1
+    done
+    server_port="$(sed -n 's|^listening on http://.*:\([0-9]*\)/$|\1|p' "$out" | head -1)"
+    rm -f "$out"
+    "$bin/ws_load" --port "$server_port" --socketio chat --receivers 1000 --inflight 16 --size 64 --seconds "$seconds"
+    stop
+fi
