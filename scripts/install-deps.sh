@@ -14,7 +14,8 @@ want_fuzz=0
 
 packages=(cmake make g++ pkg-config libcli11-dev libfmt-dev libssl-dev libgtest-dev libbenchmark-dev
           nlohmann-json3-dev python3 python3-websockets openssl zlib1g-dev
-          python3-socketio python3-engineio python3-requests python3-websocket)
+          python3-socketio python3-engineio python3-requests python3-websocket
+          libhiredis-dev redis-server)
 (( want_browser )) && packages+=(chromium nodejs npm)
 (( want_fuzz )) && packages+=(clang libclang-rt-14-dev)
 

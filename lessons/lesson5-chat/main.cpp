@@ -33,13 +33,8 @@ std::string as_screen_line(const ClientMessage& m) {
     if (m.kind == Event::Kind::close)
         return fmt::format("connection closed: {} ({}) {}", m.code, close_code_name(m.code), print::printable(m.reason));
     if (m.kind != Event::Kind::message) return "(nothing arrived)";
-    auto j = nlohmann::json::parse(m.payload, nullptr, false);
-    if (j.is_discarded()) return "(not JSON) " + m.payload;
-    std::string type = j.value("type", "?");
-    if (type == "USERS") return "in the room: " + j["users"].dump();
-    if (type == "CHAT") return fmt::format("{}: {}", j.value("sender", "?"), j.value("message", ""));
-    if (type == "ERROR") return print::paint(fmt::format("error: {}", j.value("message", "")), print::Style::red);
-    return fmt::format("system: {}", j.value("message", ""));
+    std::string line = chat::screen_line(m.payload);
+    return line.rfind("error: ", 0) == 0 ? print::paint(line, print::Style::red) : line;
 }
 
 void expect(Bot& bot, int count) {

@@ -101,16 +101,7 @@ private:
 void say(const std::string& what) { print::part(what); }
 
 // What a client's page would show for one §5 message.
-std::string shown(const std::optional<std::string>& json) {
-    if (!json) return "(nothing arrived)";
-    auto j = nlohmann::json::parse(*json, nullptr, false);
-    if (!j.is_object()) return "(not a chat message) " + print::printable(*json, 40);
-    std::string type = j.value("type", "?");
-    if (type == "USERS") return "in the room: " + j["users"].dump();
-    if (type == "CHAT") return fmt::format("{}: {}", j.value("sender", "?"), j.value("message", ""));
-    if (type == "ERROR") return fmt::format("error: {}", j.value("message", ""));
-    return fmt::format("system: {}", j.value("message", ""));
-}
+std::string shown(const std::optional<std::string>& json) { return json ? chat::screen_line(*json) : "(nothing arrived)"; }
 
 int demo(server::Server& srv, Random& random) {
     std::uint16_t port = srv.local().port;

@@ -20,9 +20,31 @@ void ChatRoom::Pages::log(const void* member, std::string_view line) {
     server->log(*static_cast<const Connection*>(member), "{}", line);
 }
 
+// ---- lesson 5's bus: this process
+
+void LocalBus::claim(const std::string& name, std::function<void(Claim)> done) {
+    if (!taken_.insert(name).second) return done(Claim::taken);
+    listener_->deliver({chat::RoomEvent::Kind::login, name, {}, server_});
+    done(Claim::ours);
+}
+
+void LocalBus::leave(const std::string& name) {
+    taken_.erase(name);
+    listener_->deliver({chat::RoomEvent::Kind::logout, name, {}, server_});
+}
+
+void LocalBus::publish_chat(const std::string& sender, const std::string& message) {
+    listener_->deliver({chat::RoomEvent::Kind::chat, sender, message, server_});
+}
+
 // ---- the room
 
-ChatRoom::ChatRoom(chat::Limits limits) : limits_(limits) {}
+ChatRoom::ChatRoom(chat::Limits limits) : limits_(limits) { local_bus_.set_listener(*this); }
+
+void ChatRoom::use_bus(Bus& bus) {
+    bus_ = &bus;
+    bus.set_listener(*this);
+}
 
 void ChatRoom::on_message(Server& server, Connection& c, Opcode type, std::string_view payload) {
     if (type != Opcode::text) return reply_error(page(server, c), "send JSON in text messages, not binary");
@@ -39,11 +61,14 @@ void ChatRoom::reply_error(Member m, std::string_view message) {
     m.audience->send(m.who, chat::error_json(message));
 }
 
-std::string ChatRoom::room_summary() const {
-    if (order_.size() > 8) return fmt::format("room: {} people", order_.size());
+std::string ChatRoom::room_summary(std::string_view without) const {
+    std::vector<std::string> names;
+    for (const auto& n : roster_.names())
+        if (n != without) names.push_back(n);
+    if (names.size() > 8) return fmt::format("room: {} people", names.size());
     std::string s = "room:";
-    for (std::size_t i = 0; i < order_.size(); ++i) s += (i ? ", " : " ") + names_.at(order_[i]);
-    return order_.empty() ? "room: empty" : s;
+    for (std::size_t i = 0; i < names.size(); ++i) s += (i ? ", " : " ") + names[i];
+    return names.empty() ? "room: empty" : s;
 }
 
 void ChatRoom::broadcast(std::string_view json) {
@@ -56,50 +81,129 @@ void ChatRoom::receive(Member m, std::string_view payload) {
     switch (message.kind) {
         case chat::ClientMessage::Kind::invalid:
             return reply_error(m, message.error);
-        case chat::ClientMessage::Kind::login:
+        case chat::ClientMessage::Kind::login: {
             if (me != names_.end()) return reply_error(m, "already logged in as " + me->second);
-            if (taken_.count(message.name)) return reply_error(m, "the name \"" + message.name + "\" is taken");
-            return login(m, message.name);
+            if (auto asked = pending_.find(m); asked != pending_.end())
+                return reply_error(m, "already logging in as " + asked->second);
+            if (roster_.contains(message.name) || by_name_.count(message.name))
+                return reply_error(m, "the name \"" + message.name + "\" is taken");
+            if (!bus_->whole()) return reply_error(m, "the room is split (this server cannot reach the others): log in again in a moment");
+            pending_.emplace(m, message.name);
+            by_name_.emplace(message.name, m);
+            // The bus decides: the name may be free here and taken on another server.
+            bus_->claim(message.name, [this, m, name = message.name](Bus::Claim c) { claimed(m, name, c); });
+            return;
+        }
         case chat::ClientMessage::Kind::chat:
-            if (me == names_.end()) return reply_error(m, "log in first: {\"type\":\"LOGIN\",\"name\":\"...\"}");
+            if (me == names_.end()) {
+                if (pending_.count(m)) return reply_error(m, "not in the room yet: wait for your LOGIN to come back");
+                return reply_error(m, "log in first: {\"type\":\"LOGIN\",\"name\":\"...\"}");
+            }
+            if (!bus_->whole()) return reply_error(m, "not sent: the room is split (this server cannot reach the others)");
             if (m.audience->logging())
-                m.audience->log(m.who, fmt::format("CHAT {} → {} clients", print::printable(message.message, 40), order_.size()));
-            return broadcast(chat::chat_json(me->second, message.message));
+                m.audience->log(m.who, fmt::format("CHAT {} → {} clients", print::printable(message.message, 40), roster_.names().size()));
+            bus_->publish_chat(me->second, message.message);
+            return;
         case chat::ClientMessage::Kind::logout:
             if (me == names_.end()) return reply_error(m, "not logged in");
             return leave(m, true);
     }
 }
 
-void ChatRoom::login(Member m, const std::string& name) {
+void ChatRoom::claimed(Member m, const std::string& name, Bus::Claim claim) {
+    if (claim == Bus::Claim::ours) return;  // the LOGIN comes (or came) back through the bus
+    auto asked = pending_.find(m);
+    if (asked == pending_.end() || asked->second != name) return;  // they left meanwhile
+    pending_.erase(asked);
+    by_name_.erase(name);
+    reply_error(m, claim == Bus::Claim::taken ? "the name \"" + name + "\" is taken (by someone on another server)"
+                                              : std::string("the room is split (this server cannot reach the others): log in again in a moment"));
+}
+
+void ChatRoom::logged_in(Member m, const std::string& name) {
+    pending_.erase(m);
     names_.emplace(m, name);
-    taken_.insert(name);
-    order_.push_back(m);
     m.audience->joined(m.who);
     auto through = std::find_if(audiences_.begin(), audiences_.end(), [&](auto& a) { return a.first == m.audience; });
     if (through == audiences_.end()) audiences_.emplace_back(m.audience, 1);
     else ++through->second;
     // The newcomer gets the full list once; everyone else keeps theirs from LOGIN/LOGOUT.
-    std::vector<std::string> users;
-    users.reserve(order_.size());
-    for (const Member& other : order_) users.push_back(names_.at(other));
-    m.audience->send(m.who, chat::users_json(users));
+    m.audience->send(m.who, chat::users_json(roster_.names()));
     if (m.audience->logging()) m.audience->log(m.who, fmt::format("LOGIN {} · {}", name, room_summary()));
-    broadcast(chat::login_json(name));
+}
+
+void ChatRoom::deliver(const chat::RoomEvent& e) {
+    using Kind = chat::RoomEvent::Kind;
+    if (e.kind == Kind::chat) return broadcast(chat::chat_json(e.name, e.message));
+    bool changed = roster_.apply(e);
+    auto here = by_name_.find(e.name);
+    if (e.kind == Kind::login) {
+        if (here != by_name_.end() && e.server == bus_->server() && pending_.count(here->second))
+            logged_in(here->second, e.name);
+        if (changed) broadcast(chat::login_json(e.name));
+        return;
+    }
+    // A LOGOUT of someone still here, not asked for by them: the room logged them out
+    // (the others took this server for dead while it could not reach them).
+    if (here != by_name_.end() && names_.count(here->second))
+        drop(here->second, "you were logged out: the other servers lost this one for a while; log in again");
+    if (changed) broadcast(chat::logout_json(e.name));
+}
+
+void ChatRoom::drop(Member m, std::string_view why) {
+    reply_error(m, why);
+    auto me = names_.find(m);
+    if (me == names_.end()) return;
+    by_name_.erase(me->second);
+    names_.erase(me);
+    m.audience->left(m.who);
+    auto through = std::find_if(audiences_.begin(), audiences_.end(), [&](auto& a) { return a.first == m.audience; });
+    if (--through->second == 0) audiences_.erase(through);
+}
+
+void ChatRoom::room_split(std::string_view why) {
+    std::string notice = fmt::format("the room is split: this server lost the others ({}). Until it is back, "
+                                     "what you send is not delivered, and what others send is lost for you",
+                                     why);
+    for (auto& [m, name] : names_) reply_error(m, notice);
+}
+
+void ChatRoom::room_whole(const std::vector<std::string>& everyone, const std::vector<std::string>& taken) {
+    roster_.reset(everyone);
+    for (const std::string& name : taken) {
+        auto here = by_name_.find(name);
+        if (here != by_name_.end() && names_.count(here->second))
+            drop(here->second, fmt::format("while the room was split someone else took the name \"{}\": log in again", name));
+    }
+    // Everyone here gets the list afresh: who came and went meanwhile is in it.
+    std::string users = chat::users_json(roster_.names());
+    for (auto& [m, name] : names_) m.audience->send(m.who, users);
 }
 
 void ChatRoom::leave(Member m, bool announce) {
+    if (auto asked = pending_.find(m); asked != pending_.end()) {
+        // Gone before their LOGIN came back: the name is given back (its LOGIN, then this LOGOUT).
+        std::string name = asked->second;
+        pending_.erase(asked);
+        by_name_.erase(name);
+        announce ? bus_->leave(name) : bus_->forget(name);
+        return;
+    }
     auto me = names_.find(m);
     if (me == names_.end()) return;
     std::string name = me->second;
     names_.erase(me);
-    taken_.erase(name);
-    order_.erase(std::find(order_.begin(), order_.end(), m));
+    by_name_.erase(name);
     m.audience->left(m.who);
     auto through = std::find_if(audiences_.begin(), audiences_.end(), [&](auto& a) { return a.first == m.audience; });
     if (--through->second == 0) audiences_.erase(through);
-    if (m.audience->logging()) m.audience->log(m.who, fmt::format("LOGOUT {} · {}", name, room_summary()));
-    if (announce) broadcast(chat::logout_json(name));
+    if (announce) {
+        bus_->leave(name);  // lesson 5: the LOGOUT reaches everyone left before this returns
+    } else {
+        bus_->forget(name);
+        roster_.apply({chat::RoomEvent::Kind::logout, name, {}, bus_->server()});  // no one to tell
+    }
+    if (m.audience->logging()) m.audience->log(m.who, fmt::format("LOGOUT {} · {}", name, room_summary(name)));
 }
 
 }  // namespace ws::apps

@@ -1,15 +1,17 @@
 // The chat room of lesson 5 (design §5): LOGIN, CHAT and LOGOUT broadcast to everyone in the
-// room, in the order the server received them. A Handler for the WebSocket server; lesson 9's
-// socket.io clients join the same room through an Audience of their own.
+// room, in one order. A Handler for the WebSocket server; lesson 9's socket.io clients join the
+// same room through an Audience of their own. Underneath, a Bus (src/apps/room_bus.hpp) carries
+// the room's events: within this process (lesson 5), or through Redis to the other servers
+// that hold the rest of the room (lesson 10).
 #pragma once
 
 #include <cstddef>
 #include <functional>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
+#include "apps/room_bus.hpp"
 #include "proto/chat.hpp"
 #include "server/ws_server.hpp"
 
@@ -38,13 +40,17 @@ struct Member {
     bool operator==(const Member&) const = default;
 };
 
-class ChatRoom : public server::Handler {
+class ChatRoom : public server::Handler, private BusListener {
 public:
     explicit ChatRoom(chat::Limits limits = {});
+    // Lesson 10: the room's events go through this bus (Redis) instead of this process.
+    void use_bus(Bus&);
 
     // Lesson 5: the room's own members are WebSocket connections.
     void on_message(Server&, Connection&, Opcode, std::string_view payload) override;
     void on_close(Server&, Connection&, std::uint16_t code, std::string_view reason) override;
+    void on_shutdown(Server&) override { bus_->leave_all(); }
+    void on_stop(Server&) override { bus_->stop(); }
 
     // Any member: one §5 message from them, and their leaving (announced or, when the server
     // stops and everyone leaves at once, not).
@@ -52,7 +58,8 @@ public:
     void leave(Member, bool announce);
     void reply_error(Member, std::string_view message);
 
-    std::size_t size() const { return order_.size(); }
+    std::size_t size() const { return roster_.names().size(); }  // everyone, on every server
+    std::size_t here() const { return names_.size(); }            // this server's people
 
 private:
     struct MemberHash {
@@ -72,9 +79,16 @@ private:
         void log(const void* member, std::string_view line) override;
     };
 
-    void login(Member, const std::string& name);
+    // What the bus hands back.
+    void deliver(const chat::RoomEvent&) override;
+    void room_split(std::string_view why) override;
+    void room_whole(const std::vector<std::string>& everyone, const std::vector<std::string>& taken) override;
+
+    void claimed(Member, const std::string& name, Bus::Claim);
+    void logged_in(Member, const std::string& name);  // their LOGIN came back: in the room
+    void drop(Member, std::string_view why);          // logged out by the room, not by them
     void broadcast(std::string_view json);
-    std::string room_summary() const;
+    std::string room_summary(std::string_view without = {}) const;  // who is in the room, for the log
     Member page(Server& server, Connection& c) {
         pages_.server = &server;
         return {&pages_, &c};
@@ -82,10 +96,13 @@ private:
 
     chat::Limits limits_;
     Pages pages_;
-    std::unordered_map<Member, std::string, MemberHash> names_;  // who is logged in, and as whom
-    std::unordered_set<std::string> taken_;                      // names in use
-    std::vector<Member> order_;                                  // in order of joining
-    std::vector<std::pair<Audience*, std::size_t>> audiences_;   // who hears a broadcast, and how many through each
+    LocalBus local_bus_;
+    Bus* bus_ = &local_bus_;
+    chat::Roster roster_;                                          // everyone, in the order they joined
+    std::unordered_map<Member, std::string, MemberHash> names_;    // this server's people, and their names
+    std::unordered_map<Member, std::string, MemberHash> pending_;  // asked for a name, not in yet
+    std::unordered_map<std::string, Member> by_name_;              // both, by name
+    std::vector<std::pair<Audience*, std::size_t>> audiences_;     // who hears a broadcast, and how many through each
 };
 
 }  // namespace ws::apps

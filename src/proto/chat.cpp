@@ -1,5 +1,7 @@
 #include "proto/chat.hpp"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "proto/utf8.hpp"
@@ -78,8 +80,63 @@ std::string users_json(const std::vector<std::string>& names) { return dump({{"t
 
 std::string error_json(std::string_view message) { return dump({{"type", "ERROR"}, {"message", message}}); }
 
+std::string screen_line(std::string_view text) {
+    json j = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+    if (!j.is_object()) return "(not a chat message) " + std::string(text.substr(0, 40));
+    std::string type = j.value("type", "?");
+    auto field = [&](const char* key) { return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string("?"); };
+    if (type == "USERS") return "in the room: " + (j.contains("users") ? dump(j["users"]) : std::string("?"));
+    if (type == "CHAT") return field("sender") + ": " + field("message");
+    if (type == "ERROR") return "error: " + field("message");
+    return "system: " + field("message");
+}
+
 std::string client_login_json(std::string_view name) { return dump({{"type", "LOGIN"}, {"name", name}}); }
 
 std::string client_chat_json(std::string_view message) { return dump({{"type", "CHAT"}, {"message", message}}); }
+
+// ---- lesson 10's room events
+
+namespace {
+constexpr std::string_view kind_name(RoomEvent::Kind k) {
+    return k == RoomEvent::Kind::login ? "LOGIN" : k == RoomEvent::Kind::logout ? "LOGOUT" : "CHAT";
+}
+}  // namespace
+
+std::string room_event_json(const RoomEvent& e) {
+    json j = {{"type", kind_name(e.kind)}, {"name", e.name}};
+    if (e.kind == RoomEvent::Kind::chat) j["message"] = e.message;
+    j["server"] = e.server;
+    return dump(j);
+}
+
+std::optional<RoomEvent> parse_room_event(std::string_view text) {
+    json j = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+    if (!j.is_object()) return std::nullopt;
+    auto text_of = [&](const char* key) -> const std::string* {
+        auto found = j.find(key);
+        return found != j.end() && found->is_string() ? &found->get_ref<const std::string&>() : nullptr;
+    };
+    const std::string *type = text_of("type"), *name = text_of("name"), *server = text_of("server");
+    if (!type || !name || !server || name->empty()) return std::nullopt;
+    RoomEvent e;
+    e.name = *name;
+    e.server = *server;
+    if (*type == "LOGIN") e.kind = RoomEvent::Kind::login;
+    else if (*type == "LOGOUT") e.kind = RoomEvent::Kind::logout;
+    else if (*type == "CHAT") {
+        const std::string* message = text_of("message");
+        if (!message) return std::nullopt;
+        e.kind = RoomEvent::Kind::chat;
+        e.message = *message;
+    } else {
+        return std::nullopt;
+    }
+    return e;
+}
+
+bool Roster::contains(std::string_view name) const {
+    return std::find(names_.begin(), names_.end(), name) != names_.end();
+}
 
 }  // namespace ws::chat

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,8 +33,45 @@ std::string chat_json(std::string_view sender, std::string_view message);
 std::string users_json(const std::vector<std::string>& names);
 std::string error_json(std::string_view message);
 
+// What a chat page shows for one server → client message: "alice: hi", "system: bob joined
+// the chat", "in the room: [\"alice\"]", "error: …" (the demos' bots print this).
+std::string screen_line(std::string_view json);
+
 // Client → server messages (the demo's bots and the tests use these).
 std::string client_login_json(std::string_view name);
 std::string client_chat_json(std::string_view message);
+
+// ---- Lesson 10: one room over several servers
+
+// What the room's servers tell each other through the bus (Redis pub/sub), one JSON object
+// per event on the room's channel: {"type":"LOGIN","name":"alice","server":"a1b2c3"}, CHAT
+// with its "message" too, LOGOUT. Every server applies every event, its own included, in the
+// order the bus hands them out: that order is the room's.
+struct RoomEvent {
+    enum class Kind { login, chat, logout } kind = Kind::chat;
+    std::string name;     // who logged in or out, or who sent the chat
+    std::string message;  // a chat's text
+    std::string server;   // the server the person is on
+};
+std::string room_event_json(const RoomEvent&);
+// Any key order, unknown keys ignored; nullopt for anything that is not an event.
+std::optional<RoomEvent> parse_room_event(std::string_view text);
+
+// Who is in the room across servers, in the order they joined, as each server keeps it from
+// the events. Applying is idempotent (a LOGIN of someone present, a LOGOUT of someone absent
+// change nothing), because a server that joins late starts from a snapshot, and events
+// published just before the snapshot was taken also arrive after it.
+class Roster {
+public:
+    // A LOGIN adds the name at the end, a LOGOUT removes it; a CHAT changes nothing. True
+    // when the roster changed.
+    bool apply(const RoomEvent&);
+    void reset(std::vector<std::string> names) { names_ = std::move(names); }
+    const std::vector<std::string>& names() const { return names_; }
+    bool contains(std::string_view name) const;
+
+private:
+    std::vector<std::string> names_;
+};
 
 }  // namespace ws::chat

@@ -152,12 +152,12 @@ Server::Server(Options options, Handler& handler)
 Server::~Server() = default;
 
 void Server::log_line(const Connection& c, std::string_view text) const {
-    print::out(fmt::format("{} {}\n", print::paint(fmt::format("#{}", c.id()), print::Style::bold), text));
+    print::out(fmt::format("{} {}\n", print::paint(fmt::format("{}#{}", options_.log_name, c.id()), print::Style::bold), text));
 }
 
 void Server::log_frame(const Connection& c, const FrameHeader& h, std::string_view header_bytes,
                        std::string_view payload, bool incoming) const {
-    print::out(print::frame_log(fmt::format("#{}", c.id()), h, header_bytes, payload, incoming,
+    print::out(print::frame_log(fmt::format("{}#{}", options_.log_name, c.id()), h, header_bytes, payload, incoming,
                                 options_.log_frames == FrameLog::diagram));
 }
 
@@ -838,6 +838,7 @@ void Server::on_server_timer() {
 void Server::begin_shutdown() {
     if (shutting_down_) return;
     shutting_down_ = true;
+    handler_.on_shutdown(*this);
     shutdown_deadline_ = loop_.now() + options_.close_timeout;
     if (!accept_paused_) loop_.unwatch(listener_.fd());
     loop_.arm(server_timer_, shutdown_deadline_);

@@ -49,6 +49,7 @@ struct Options {
     ext::DeflateConfig deflate{.enabled = true, .max_window_bits = 15, .no_context_takeover = true,
                                .ask_peer_no_context_takeover = true, .mem_level = 8, .min_size = 0};
     bool log_connections = false;             // -v: one line per connection event
+    std::string log_name;                     // before each connection's number in the log (lesson 10: "A#3")
     FrameLog log_frames = FrameLog::none;     // every frame in and out
 };
 
@@ -129,6 +130,9 @@ public:
     virtual void on_request_dropped(Server&, Connection&) {}
     // Before the 101 of any upgrade: an empty string accepts, a complete HTTP response refuses.
     virtual std::string refuse_upgrade(Server&, Connection&, const http::Request&) { return {}; }
+    // stop() was called: every WebSocket is about to be sent 1001 (their on_close follows, as
+    // each closing handshake ends).
+    virtual void on_shutdown(Server&) {}
     // run() is about to return: the loop stops, and the handler lets go of its timers.
     virtual void on_stop(Server&) {}
 
