@@ -224,7 +224,10 @@ int run_echo(std::uint16_t port, int connections, int inflight, std::size_t size
     return 0;
 }
 
-int run_chat(std::uint16_t port, int receivers, int inflight, std::size_t size, double seconds) {
+// --spread: receivers go round the ports (the sender stays on `port`): servers of one room
+// (lesson 10). --cpu-of: the CPU each of those processes used while measuring (redis-server).
+int run_chat(std::uint16_t port, int receivers, int inflight, std::size_t size, double seconds,
+             const std::vector<std::uint16_t>& spread, const std::vector<int>& cpu_of) {
     Random random(2);
     net::Loop loop;
     std::vector<std::unique_ptr<Conn>> conns;
@@ -263,8 +266,11 @@ int run_chat(std::uint16_t port, int receivers, int inflight, std::size_t size, 
         }
     };
     // Everyone logs in; the sender last. Then the join announcements settle.
+    std::vector<std::uint16_t> ports = {port};
+    ports.insert(ports.end(), spread.begin(), spread.end());
     for (int i = 0; i <= receivers; ++i) {
-        conns.push_back(open_connection(loop, port, "/ws", random));
+        std::uint16_t to = i == receivers ? port : ports[static_cast<std::size_t>(i) % ports.size()];
+        conns.push_back(open_connection(loop, to, "/ws", random));
         Conn& c = *conns.back();
         c.is_sender = i == receivers;
         c.on_message = on_message;
@@ -277,7 +283,13 @@ int run_chat(std::uint16_t port, int receivers, int inflight, std::size_t size, 
     for (int k = 0; k < inflight; ++k) sender.session.send(Opcode::text, wrap(chat_text()));
     sender.flush();
     auto start = Clock::now();
-    run_for(loop, seconds, [&] { deliveries = 0; latencies.clear(); start = Clock::now(); });
+    std::vector<double> cpu_before(cpu_of.size());
+    run_for(loop, seconds, [&] {
+        deliveries = 0;
+        latencies.clear();
+        start = Clock::now();
+        for (std::size_t i = 0; i < cpu_of.size(); ++i) cpu_before[i] = cpu_seconds(cpu_of[i]);
+    });
     double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
     std::sort(latencies.begin(), latencies.end());
     auto pct = [&](double p) {
@@ -285,6 +297,10 @@ int run_chat(std::uint16_t port, int receivers, int inflight, std::size_t size, 
     };
     fmt::print("chat: {} receivers, 1 sender, {} in flight x {} B: {:.0f} deliveries/s, latency p50 {:.2f} ms, p99 {:.2f} ms\n",
                receivers, inflight, size, static_cast<double>(deliveries) / elapsed, pct(0.5), pct(0.99));
+    if (ports.size() > 1) fmt::print("      receivers spread over {} servers, the sender on the first\n", ports.size());
+    for (std::size_t i = 0; i < cpu_of.size(); ++i)
+        fmt::print("      pid {}: {:.0f}% of one core while measuring\n", cpu_of[i],
+                   100.0 * (cpu_seconds(cpu_of[i]) - cpu_before[i]) / elapsed);
     return 0;
 }
 
@@ -364,6 +380,10 @@ int main(int argc, char** argv) {
     chat->add_option("--inflight", inflight);
     chat->add_option("--size", size);
     chat->add_option("--seconds", seconds);
+    std::vector<std::uint16_t> spread;
+    std::vector<int> cpu_of;
+    chat->add_option("--spread", spread, "receivers also on these ports (servers of one room: lesson 10)");
+    chat->add_option("--cpu-of", cpu_of, "report these processes' CPU while measuring (e.g. redis-server)");
     auto* idle = app.add_subcommand("idle", "open N idle connections and report the server's memory per connection");
     bool talk = false;
     idle->add_flag("--talk", talk, "each connection exchanges one 1 KiB message before it idles (echo servers)");
@@ -380,7 +400,7 @@ int main(int argc, char** argv) {
     try {
         if (tls) g_tls = net::TlsContext::client("", false);
         if (echo->parsed()) return run_echo(port, connections, inflight, size, seconds);
-        if (chat->parsed()) return run_chat(port, receivers, inflight, size, seconds);
+        if (chat->parsed()) return run_chat(port, receivers, inflight, size, seconds, spread, cpu_of);
         if (hs->parsed()) return run_handshakes(port, pid, path, seconds);
         return run_idle(port, connections, pid, path, talk);
     } catch (const std::exception& e) {

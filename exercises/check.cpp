@@ -19,6 +19,7 @@
 
 #include "../tests/cases/exercise_cases.hpp"
 #include "net/tls_record.hpp"
+#include "proto/chat.hpp"
 #include "proto/deflate.hpp"
 #include "proto/engineio.hpp"
 #include "print/print.hpp"
@@ -190,6 +191,26 @@ std::optional<std::string> check_polling_body() {
     return std::nullopt;
 }
 
+std::optional<std::string> check_roster() {
+    auto show = [](const std::vector<std::string>& names) {
+        std::string out = "[";
+        for (std::size_t i = 0; i < names.size(); ++i) out += fmt::format("{}{}", i ? ", " : "", names[i]);
+        return out + "]";
+    };
+    for (const auto& c : cases::kRoster) {
+        chat::Roster roster;
+        roster.reset(c.start);
+        for (std::size_t i = 0; i < c.events.size(); ++i) {
+            bool changed = roster.apply(c.events[i]);
+            if (changed != c.changed[i])
+                return fmt::format("{}: event {} should return {}, returned {}", c.what, i + 1, c.changed[i], changed);
+        }
+        if (roster.names() != c.names)
+            return fmt::format("{}: from {}, the roster should be {}, is {}", c.what, show(c.start), show(c.names), show(roster.names()));
+    }
+    return std::nullopt;
+}
+
 const std::vector<Exercise>& exercises() {
     static const std::vector<Exercise> all = {
         {"1", "where an HTTP head ends", "1-head-length.cpp", "lesson2-handshake",
@@ -219,6 +240,9 @@ const std::vector<Exercise>& exercises() {
         {"9", "a polling body's packets", "9-polling-body.cpp", "lesson9-socketio",
          "find kSeparator from where the last packet ended; substr up to it; after the last one, the rest",
          check_polling_body},
+        {"10", "the room's list, from its events", "10-roster.cpp", "lesson10-scale-out",
+         "std::find the name in names_; LOGIN: push_back if not found; LOGOUT: erase if found; return whether it did",
+         check_roster},
     };
     return all;
 }

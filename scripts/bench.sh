@@ -13,10 +13,11 @@ else
     echo "bench_proto was not built: install libbenchmark-dev"
 fi
 
-# Starts a server on a free port; sets $server_pid and $server_port.
-start() {
+# Runs a server command that picks a free port and prints `listening on …` first; sets
+# $server_pid and $server_port.
+start_command() {
     local out; out="$(mktemp)"
-    "$bin/$1" "${@:2}" --port 0 --color never > "$out" &
+    "$@" > "$out" &
     server_pid=$!
     for _ in $(seq 50); do
         if grep -q '^listening on' "$out"; then break; fi
@@ -25,6 +26,8 @@ start() {
     server_port="$(sed -n 's|^listening on https\{0,1\}://.*:\([0-9]*\)/$|\1|p' "$out" | head -1)"
     rm -f "$out"
 }
+# A lesson's server on a free port.
+start() { start_command "$bin/$1" "${@:2}" --port 0 --color never; }
 stop() { kill -TERM "$server_pid"; wait "$server_pid" || true; }
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
@@ -101,6 +104,35 @@ start lesson9-socketio -q
 stop
 
 echo
+echo "== lesson10-scale-out: the chat room over Redis pub/sub (1000 receivers; one server, then two)"
+if ! command -v redis-server >/dev/null 2>&1; then
+    echo "   skipped: no redis-server (scripts/install-deps.sh installs it)"
+else
+    redis_dir="$(mktemp -d)"
+    redis_port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+    redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$redis_dir" \
+        --logfile "$redis_dir/log" --daemonize no &
+    redis_pid=$!
+    for _ in $(seq 50); do
+        if redis-cli -p "$redis_port" ping >/dev/null 2>&1; then break; fi
+        sleep 0.1
+    done
+    start lesson10-scale-out --redis "127.0.0.1:$redis_port"
+    a_pid=$server_pid; a_port=$server_port
+    echo "   one server (every delivery through Redis and back); CPU of redis-server (pid $redis_pid), then A:"
+    "$bin/ws_load" --port "$a_port" chat --receivers 1000 --inflight 16 --size 64 --seconds "$seconds" \
+        --cpu-of "$redis_pid" --cpu-of "$a_pid"
+    start lesson10-scale-out --redis "127.0.0.1:$redis_port"
+    b_pid=$server_pid; b_port=$server_port
+    echo "   two servers, 500 receivers on each; CPU of redis-server, A, B:"
+    "$bin/ws_load" --port "$a_port" chat --receivers 1000 --inflight 16 --size 64 --seconds "$seconds" \
+        --spread "$b_port" --cpu-of "$redis_pid" --cpu-of "$a_pid" --cpu-of "$b_pid"
+    server_pid=$b_pid; stop
+    server_pid=$a_pid; stop
+    kill -TERM "$redis_pid"; wait "$redis_pid" || true
+    rm -rf "$redis_dir"
+fi
+echo
 echo "== the same against Node's socket.io 4 server (npm socket.io@4.8.1, bench/socketio_peer.cjs): a peer, not ours"
 here="$(cd "$(dirname "$0")/.." && pwd)"
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
@@ -110,15 +142,7 @@ else
         echo "   installing socket.io@4.8.1 (npm) into bench/node_modules"
         (cd "$here/bench" && npm install --no-audit --no-fund --no-package-lock --no-save --silent "socket.io@4.8.1")
     fi
-    out="$(mktemp)"
-    node "$here/bench/socketio_peer.cjs" --port 0 > "$out" &
-    server_pid=$!
-    for _ in $(seq 50); do
-        if grep -q '^listening on' "$out"; then break; fi
-        sleep 0.1
-    done
-    server_port="$(sed -n 's|^listening on http://.*:\([0-9]*\)/$|\1|p' "$out" | head -1)"
-    rm -f "$out"
+    start_command node "$here/bench/socketio_peer.cjs" --port 0
     "$bin/ws_load" --port "$server_port" --socketio chat --receivers 1000 --inflight 16 --size 64 --seconds "$seconds"
     stop
 fi

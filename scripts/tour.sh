@@ -26,6 +26,7 @@ case "$class" in
     run lesson7-wss --demo --seed $seed
     run lesson8-compression --demo --seed $seed
     run lesson9-socketio --demo --seed $seed
+    run lesson10-scale-out --demo --seed $seed
     echo
     echo "That was class 2's tour. Each lesson's README (lessons/*/README.md) says how to run it live."
     ;;

@@ -147,7 +147,8 @@ std::optional<std::string> next_text(Bot& bot, std::chrono::milliseconds wait) {
 void expect(Bot& bot, int count, std::chrono::milliseconds wait = 5s) {
     for (int i = 0; i < count; ++i) {
         auto m = next_text(bot, wait);
-        print::out(fmt::format("  {:<6} on {} sees  {}\n", bot.name, bot.server, m ? chat::screen_line(*m) : "(nothing arrived)"));
+        print::out(print::fit(fmt::format("  {:<6} on {} sees  {}", bot.name, bot.server, m ? chat::screen_line(*m) : "(nothing arrived)"), 100) +
+                   "\n");
     }
 }
 
@@ -179,10 +180,10 @@ int demo(std::list<Node>& nodes, apps::RedisProcess& redis, Heard& heard, Random
     auto to_alice = next_text(alice, 5s);
     std::this_thread::sleep_for(100ms);  // the log lines of both servers are in
     print::out(fmt::format("  alice  → A       {}\n", chat::client_chat_json(text)));
-    for (const auto& line : heard.take(a.name, "PUBLISH")) print::out(fmt::format("  A      {}\n", line));
+    for (const auto& line : heard.take(a.name, "PUBLISH")) print::out(print::fit(fmt::format("  A      {}", line), 100) + "\n");
     for (Node* n : {&b, &a})
         for (const auto& line : heard.take(n->name, "← Redis: {\"type\":\"CHAT\""))
-            print::out(fmt::format("  {}      {}\n", n->name, line));
+            print::out(print::fit(fmt::format("  {}      {}", n->name, line), 100) + "\n");
     print::out(fmt::format("  B      → bob     {}\n", to_bob ? print::bare(*to_bob, 60) : "(nothing)"));
     print::out(fmt::format("  A      → alice   {}\n", to_alice ? print::bare(*to_alice, 60) : "(nothing)"));
     print::out("  Server A did not send alice's message to alice itself: it waited for Redis to hand it\n"
@@ -192,17 +193,18 @@ int demo(std::list<Node>& nodes, apps::RedisProcess& redis, Heard& heard, Random
     Bot carol = join("carol", b);
     carol.client.send_text(chat::client_login_json("alice"));
     expect(carol, 1);
-    for (const auto& line : heard.take(b.name, "taken")) print::out(fmt::format("  B      {}\n", line));
+    print::out("  B knew alice from the room's events. Two people asking two servers for one new name at the\n"
+               "  same moment are settled by Redis: the claim is one script (HSETNX, then PUBLISH); one wins.\n");
 
     say("server B dies without a word (as with kill -9): A notices when B's alive key expires");
     auto died = std::chrono::steady_clock::now();
-    b.bus.stop();  // no more renewals, no goodbye: to Redis and to A, B is gone
+    b.bus.go_silent();  // no more renewals, no goodbye: to Redis and to A, B is gone
+    b.srv.stop();
+    b.thread.join();
     auto gone = next_text(alice, 10s);
     print::out(fmt::format("  alice  on A sees  {}   ({:.1f} s later)\n", gone ? chat::screen_line(*gone) : "(nothing arrived)",
                            std::chrono::duration<double>(std::chrono::steady_clock::now() - died).count()));
-    for (const auto& line : heard.take(a.name, "presence")) print::out(fmt::format("  A      {}\n", line));
-    b.srv.stop();
-    b.thread.join();
+    for (const auto& line : heard.take(a.name, "presence")) print::out(print::fit(fmt::format("  A      {}", line), 100) + "\n");
 
     say("Redis restarts, empty: A is cut off, tells its clients, reconnects and joins again");
     redis.restart();
@@ -226,45 +228,24 @@ int main(int argc, char** argv) {
     CLI::App app{"Lesson 10: one room, many servers. Lesson 5's chat room on several servers at once, joined\n"
                  "through Redis pub/sub: one order for everyone, names unique across servers, dead servers noticed."};
     lesson::Common common;
-    server::Options options;
-    options.index_page = "chatroom.html";
-    options.ws_path = "/ws";
-    options.limits.max_message = 64 * 1024;
-    options.max_backlog = 1024 * 1024;
-    chat::Limits chat_limits;
-    lesson::LimitSeconds limit_seconds;
-    limit_seconds.ping = 30;
+    lesson::ChatServer chat;
     std::string redis_text, room = "chat";
     int servers = 1;
-    lesson::add_server_options(app, common);
-    lesson::add_html_dir_option(app, common);
-    lesson::TlsFlags tls_flags;
-    lesson::add_tls_options(app, tls_flags);
-    lesson::add_limit_options(app, options, limit_seconds, "it is closed as too slow (1013)");
-    lesson::add_deflate_options(app, options.deflate, true);
+    lesson::add_chat_server_options(app, common, chat);
     app.add_option("--redis", redis_text, "Redis to use, HOST:PORT (default: start redis-server on a free port, stop it at the end)");
     app.add_option("--servers", servers, "chat servers to start in this process, on --port, --port+1, … (for a class)")
         ->check(CLI::Range(1, 16))
         ->capture_default_str();
     app.add_option("--room", room, "the room's name in Redis (ws:ROOM:…): servers with the same Redis and room share it")
         ->capture_default_str();
-    app.add_option("--max-chat-message", chat_limits.max_message_bytes, "longest chat message, in bytes (an ERROR above)")->capture_default_str();
-    app.add_option("--max-name", chat_limits.max_name_chars, "longest name, in characters")->capture_default_str();
     lesson::add_output_options(app, common, "-v: each connection event and the Redis side (PUBLISH, each message back, presence); -vv: every frame");
 
     return lesson::run(app, argc, argv, [&]() -> int {
         lesson::apply(common);
-        options.host = common.host;
-        options.html_dir = common.html_dir;
-        lesson::apply_limits(options, limit_seconds);
-        options.log_connections = common.verbose >= 1;
-        options.log_frames = common.verbose >= 2 ? server::FrameLog::summary : server::FrameLog::none;
-        net::raise_open_file_limit();
-        if (common.demo && lesson::uses_tls(tls_flags))
-            throw std::runtime_error("--demo runs without TLS; lesson 7's --demo tells the TLS story");
         if (common.demo && !redis_text.empty()) throw std::runtime_error("--demo starts its own Redis: leave out --redis");
-        lesson::ServerTls tls = lesson::server_tls(tls_flags);
-        options.tls = tls.context;
+        lesson::ServerTls tls = lesson::apply_chat_server_options(common, chat);
+        const server::Options& options = chat.options;
+        net::raise_open_file_limit();
         if (common.demo) servers = 2;
 
         // Redis first: the one given, which must answer now, or one of our own.
@@ -291,14 +272,15 @@ int main(int argc, char** argv) {
             o.port = common.demo || common.port == 0 ? 0 : static_cast<std::uint16_t>(common.port + i);
             std::string name(1, static_cast<char>('A' + i));
             o.log_name = servers > 1 ? name : "";
-            nodes.emplace_back(name, o, chat_limits, bus_options, random);
+            nodes.emplace_back(name, o, chat.limits, bus_options, random);
         }
         for (Node& n : nodes) {
             if (common.demo || common.verbose >= 1) {
                 const std::string tag = servers > 1 ? n.name + " redis" : "redis";
                 n.bus.log = [&heard, &early, who = n.name, tag, demo = common.demo, verbose = common.verbose](std::string_view line) {
                     if (demo) heard.add(who, line);
-                    if (verbose >= 1) early.print(fmt::format("{} {}\n", print::paint(tag, print::Style::cyan), line));
+                    if (verbose >= 1)
+                        early.print(print::paint(tag, print::Style::cyan) + " " + print::fit(std::string(line), 99 - tag.size()) + "\n");
                 };
             }
             g_servers.push_back(&n.srv);

@@ -97,40 +97,18 @@ int main(int argc, char** argv) {
     CLI::App app{"Lesson 5: a chat room. Serves html/chatroom.html and upgrades /ws on one port;\n"
                  "one thread, an epoll loop, every message to everyone in order. Open it in two tabs."};
     lesson::Common common;
-    server::Options options;
-    options.index_page = "chatroom.html";
-    options.ws_path = "/ws";
-    options.limits.max_message = 64 * 1024;
-    options.max_backlog = 1024 * 1024;
-    chat::Limits chat_limits;
-    lesson::LimitSeconds limit_seconds;
-    limit_seconds.ping = 30;
-    lesson::add_server_options(app, common);
-    lesson::add_html_dir_option(app, common);
-    lesson::TlsFlags tls_flags;
-    lesson::add_tls_options(app, tls_flags);
-    lesson::add_limit_options(app, options, limit_seconds, "it is closed as too slow (1013)");
-    lesson::add_deflate_options(app, options.deflate, true);
-    app.add_option("--max-chat-message", chat_limits.max_message_bytes, "longest chat message, in bytes (an ERROR above)")->capture_default_str();
-    app.add_option("--max-name", chat_limits.max_name_chars, "longest name, in characters")->capture_default_str();
+    lesson::ChatServer chat;
+    lesson::add_chat_server_options(app, common, chat);
     lesson::add_output_options(app, common, "-v: one line per connection event (connect, LOGIN, CHAT, close); -vv: every frame");
 
     return lesson::run(app, argc, argv, [&]() -> int {
         lesson::apply(common);
-        options.host = common.host;
+        lesson::ServerTls tls = lesson::apply_chat_server_options(common, chat);
+        server::Options& options = chat.options;
         options.port = common.demo && app.count("--port") == 0 ? 0 : common.port;
-        options.html_dir = common.html_dir;
-        lesson::apply_limits(options, limit_seconds);
-        options.log_connections = common.verbose >= 1;
-        options.log_frames = common.verbose >= 2 ? server::FrameLog::summary : server::FrameLog::none;
         std::uint64_t files = net::raise_open_file_limit();
 
-        if (common.demo && lesson::uses_tls(tls_flags))
-            throw std::runtime_error("--demo runs without TLS; lesson 7's --demo tells the TLS story");
-        lesson::ServerTls tls = lesson::server_tls(tls_flags);
-        options.tls = tls.context;
-
-        apps::ChatRoom room(chat_limits);
+        apps::ChatRoom room(chat.limits);
         server::Server srv(options, room);
         server::stop_on_signals(srv);
         const std::string_view scheme = tls.page_scheme();
@@ -140,7 +118,7 @@ int main(int argc, char** argv) {
             print::out(fmt::format("Open {}://{}/?name=alice and {}://{}/?name=bob in two browser tabs.\n"
                                    "(up to about {} clients at once: the open-file limit; Ctrl-C closes every client with 1001)\n",
                                    scheme, srv.local().str(), scheme, srv.local().str(), files > 16 ? files - 16 : files));
-            if (options.tls && tls_flags.cert.empty())
+            if (options.tls && chat.tls.cert.empty())
                 print::out("(a browser warns about a certificate it does not know: accept it for this page, or\n"
                            " start Chromium with --ignore-certificate-errors; lesson 7 says why)\n");
             srv.run();

@@ -57,7 +57,7 @@ void ChatRoom::on_close(Server& server, Connection& c, std::uint16_t, std::strin
 }
 
 void ChatRoom::reply_error(Member m, std::string_view message) {
-    if (m.audience->logging()) m.audience->log(m.who, fmt::format("ERROR {}", message));
+    if (m.audience->logging()) m.audience->log(m.who, fmt::format("ERROR {}", print::fit(message, 80)));
     m.audience->send(m.who, chat::error_json(message));
 }
 
@@ -84,11 +84,11 @@ void ChatRoom::receive(Member m, std::string_view payload) {
         case chat::ClientMessage::Kind::login: {
             if (me != names_.end()) return reply_error(m, "already logged in as " + me->second);
             if (auto asked = pending_.find(m); asked != pending_.end())
-                return reply_error(m, "already logging in as " + asked->second);
+                return reply_error(m, "already logging in as " + asked->second.name);
             if (roster_.contains(message.name) || by_name_.count(message.name))
                 return reply_error(m, "the name \"" + message.name + "\" is taken");
             if (!bus_->whole()) return reply_error(m, "the room is split (this server cannot reach the others): log in again in a moment");
-            pending_.emplace(m, message.name);
+            pending_.emplace(m, Pending{message.name, {}});
             by_name_.emplace(message.name, m);
             // The bus decides: the name may be free here and taken on another server.
             bus_->claim(message.name, [this, m, name = message.name](Bus::Claim c) { claimed(m, name, c); });
@@ -96,8 +96,13 @@ void ChatRoom::receive(Member m, std::string_view payload) {
         }
         case chat::ClientMessage::Kind::chat:
             if (me == names_.end()) {
-                if (pending_.count(m)) return reply_error(m, "not in the room yet: wait for your LOGIN to come back");
-                return reply_error(m, "log in first: {\"type\":\"LOGIN\",\"name\":\"...\"}");
+                auto asked = pending_.find(m);
+                if (asked == pending_.end()) return reply_error(m, "log in first: {\"type\":\"LOGIN\",\"name\":\"...\"}");
+                // Sent right behind the LOGIN: it goes out once the LOGIN is in.
+                if (asked->second.said.size() >= kSaidWhilePending)
+                    return reply_error(m, "not sent: wait for your LOGIN to come back before saying more");
+                asked->second.said.push_back(std::move(message.message));
+                return;
             }
             if (!bus_->whole()) return reply_error(m, "not sent: the room is split (this server cannot reach the others)");
             if (m.audience->logging())
@@ -113,11 +118,13 @@ void ChatRoom::receive(Member m, std::string_view payload) {
 void ChatRoom::claimed(Member m, const std::string& name, Bus::Claim claim) {
     if (claim == Bus::Claim::ours) return;  // the LOGIN comes (or came) back through the bus
     auto asked = pending_.find(m);
-    if (asked == pending_.end() || asked->second != name) return;  // they left meanwhile
+    if (asked == pending_.end() || asked->second.name != name) return;  // they left meanwhile
+    std::size_t unsent = asked->second.said.size();
     pending_.erase(asked);
     by_name_.erase(name);
     reply_error(m, claim == Bus::Claim::taken ? "the name \"" + name + "\" is taken (by someone on another server)"
                                               : std::string("the room is split (this server cannot reach the others): log in again in a moment"));
+    if (unsent) reply_error(m, fmt::format("not sent: the {} message{} you sent before your LOGIN was in", unsent, unsent == 1 ? "" : "s"));
 }
 
 void ChatRoom::logged_in(Member m, const std::string& name) {
@@ -138,9 +145,18 @@ void ChatRoom::deliver(const chat::RoomEvent& e) {
     bool changed = roster_.apply(e);
     auto here = by_name_.find(e.name);
     if (e.kind == Kind::login) {
-        if (here != by_name_.end() && e.server == bus_->server() && pending_.count(here->second))
-            logged_in(here->second, e.name);
+        auto asked = here == by_name_.end() ? pending_.end() : pending_.find(here->second);
+        if (asked == pending_.end() || e.server != bus_->server()) {
+            if (changed) broadcast(chat::login_json(e.name));
+            return;
+        }
+        // One of ours is in: the list, then everyone hears the LOGIN, then what they said meanwhile.
+        Member m = here->second;
+        std::vector<std::string> said = std::move(asked->second.said);
+        asked->second.said.clear();
+        logged_in(m, e.name);
         if (changed) broadcast(chat::login_json(e.name));
+        for (const std::string& text : said) bus_->publish_chat(e.name, text);
         return;
     }
     // A LOGOUT of someone still here, not asked for by them: the room logged them out
@@ -162,8 +178,8 @@ void ChatRoom::drop(Member m, std::string_view why) {
 }
 
 void ChatRoom::room_split(std::string_view why) {
-    std::string notice = fmt::format("the room is split: this server lost the others ({}). Until it is back, "
-                                     "what you send is not delivered, and what others send is lost for you",
+    std::string notice = fmt::format("the room is split ({}): until this server is back with the others, nothing you "
+                                     "send is delivered, and what they send is lost for you",
                                      why);
     for (auto& [m, name] : names_) reply_error(m, notice);
 }
@@ -183,7 +199,7 @@ void ChatRoom::room_whole(const std::vector<std::string>& everyone, const std::v
 void ChatRoom::leave(Member m, bool announce) {
     if (auto asked = pending_.find(m); asked != pending_.end()) {
         // Gone before their LOGIN came back: the name is given back (its LOGIN, then this LOGOUT).
-        std::string name = asked->second;
+        std::string name = asked->second.name;
         pending_.erase(asked);
         by_name_.erase(name);
         announce ? bus_->leave(name) : bus_->forget(name);

@@ -100,7 +100,14 @@ private:
     Bus* bus_ = &local_bus_;
     chat::Roster roster_;                                          // everyone, in the order they joined
     std::unordered_map<Member, std::string, MemberHash> names_;    // this server's people, and their names
-    std::unordered_map<Member, std::string, MemberHash> pending_;  // asked for a name, not in yet
+    // Asked for a name, not in yet (lesson 10: until their LOGIN comes back from Redis); what
+    // they say meanwhile waits, and is published after their LOGIN, in order.
+    struct Pending {
+        std::string name;
+        std::vector<std::string> said;
+    };
+    static constexpr std::size_t kSaidWhilePending = 32;
+    std::unordered_map<Member, Pending, MemberHash> pending_;
     std::unordered_map<std::string, Member> by_name_;              // both, by name
     std::vector<std::pair<Audience*, std::size_t>> audiences_;     // who hears a broadcast, and how many through each
 };

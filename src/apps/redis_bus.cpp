@@ -240,7 +240,7 @@ void RedisBus::connect() {
     state_ = State::connecting;
     deadline_ = loop_.now() + options_.answer_timeout;
     loop_.arm(*this, deadline_);
-    auto on_lost = [this](std::string why) { lost(fmt::format("the connection to Redis {}: {}", options_.redis.str(), why)); };
+    auto on_lost = [this](std::string why) { lost(fmt::format("lost Redis {}: {}", options_.redis.str(), why)); };
     sub_ = std::make_unique<RedisLink>(loop_, options_.redis, on_lost);
     cmd_ = std::make_unique<RedisLink>(loop_, options_.redis, on_lost);
     if (!sub_->context() || !cmd_->context())
@@ -300,8 +300,7 @@ void RedisBus::command(std::vector<std::string> args, std::function<void(redisRe
 }
 
 void RedisBus::claim(const std::string& name, std::function<void(Claim)> done) {
-    note(fmt::format("→ Redis: claim {} and PUBLISH its LOGIN (one script: HSETNX {}, then PUBLISH)",
-                     print::printable(name, 24), key("names")));
+    note(fmt::format("→ Redis: claim {}, PUBLISH its LOGIN if ours (one script: HSETNX, PUBLISH)", print::printable(name, 24)));
     std::string event = chat::room_event_json({chat::RoomEvent::Kind::login, name, {}, server_});
     command({"EVAL", kClaim, "1", key("names"), name, server_, channel_, event}, [this, name, done](redisReply* r) {
         if (!r || r->type != REDIS_REPLY_INTEGER) {
@@ -384,6 +383,7 @@ void RedisBus::synced(redisReply* r) {
 }
 
 void RedisBus::tick() {
+    if (silent_) return;
     tick_answered_ = false;
     deadline_ = loop_.now() + options_.answer_timeout;
     command({"SET", key("alive:" + server_), "1", "PX", std::to_string(options_.presence_ttl.count())});
@@ -397,12 +397,12 @@ void RedisBus::reaped(redisReply* r) {
     if (r->type == REDIS_REPLY_ERROR) return note(fmt::format("the presence script failed: {}", print::printable(reply_text(r), 80)));
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) return;  // {}: everyone is alive
     std::vector<std::string> gone = strings_of(r->element[0]), names = strings_of(r->element[1]);
-    note(fmt::format("presence: {} stopped renewing its key (dead for {} s): {} logged out{}{}", joined(gone),
-                     options_.presence_ttl.count() / 1000.0, names.size() == 1 ? "1 person" : fmt::format("{} people", names.size()),
-                     names.empty() ? "" : ": ", joined(names)));
+    note(fmt::format("presence: {} silent for {} s, so gone: {} logged out{}{}", joined(gone), options_.presence_ttl.count() / 1000.0,
+                     names.size() == 1 ? "1 person" : fmt::format("{} people", names.size()), names.empty() ? "" : ": ", joined(names)));
 }
 
 void RedisBus::leave_all() {
+    if (silent_) return;
     // The reaping script, on ourselves: every one of our names freed and announced, at once.
     note(fmt::format("→ Redis: this server stops: its {} logged out for the room (the presence script, on itself)",
                      mine_.size() == 1 ? "1 person is" : fmt::format("{} people are", mine_.size())));
@@ -413,6 +413,7 @@ void RedisBus::leave_all() {
 
 std::size_t RedisBus::leave_cleanly() {
     stop();
+    if (silent_) return 0;
     BlockingRedis r(options_.redis, 2s);
     if (!r.c || r.c->err) return 0;  // the others will notice when the alive key expires
     std::vector<std::string> args = {"EVAL", kReap, "2", key("names"), key("servers"), key("alive:"), channel_, server_};

@@ -13,6 +13,7 @@
 // from Redis never reaches that server's clients.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -71,6 +72,9 @@ public:
     void publish_chat(const std::string& sender, const std::string& message) override;
     void leave_all() override;
     void stop() override;
+    // --demo's "kill -9", from any thread: no more presence, no goodbye. The others find this
+    // server dead when its alive key expires.
+    void go_silent() { silent_ = true; }
 
     std::string key(std::string_view what) const { return "ws:" + options_.room + ":" + std::string(what); }
     const std::string& channel() const { return channel_; }
@@ -99,7 +103,8 @@ private:
     std::function<void()> on_whole_;
     State state_ = State::split;
     bool was_whole_ = false;
-    bool leaving_ = false;                   // the server stops: nothing more is delivered                 // the room was joined before: a loss is a split
+    bool leaving_ = false;                   // the server stops: nothing more is delivered
+    std::atomic<bool> silent_{false};                 // the room was joined before: a loss is a split
     std::unique_ptr<RedisLink> sub_, cmd_;
     std::vector<chat::RoomEvent> held_;      // events that came before the snapshot
     std::set<std::string> mine_;             // names this server holds in Redis

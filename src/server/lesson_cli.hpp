@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "net/tls.hpp"
+#include "proto/chat.hpp"
 #include "print/print.hpp"
 #include "server/ws_server.hpp"
 
@@ -187,6 +188,48 @@ inline void apply_limits(server::Options& o, const LimitSeconds& s) {
     o.handshake_timeout = ms(s.handshake);
     o.close_timeout = ms(s.close);
 }
+
+// Lessons 5 and 10: the chat room's server, its options and their settings.
+struct ChatServer {
+    server::Options options;
+    chat::Limits limits;
+    LimitSeconds limit_seconds;
+    TlsFlags tls;
+    ChatServer() {
+        options.index_page = "chatroom.html";
+        options.ws_path = "/ws";
+        options.limits.max_message = 64 * 1024;
+        options.max_backlog = 1024 * 1024;
+        limit_seconds.ping = 30;
+    }
+};
+
+inline void add_chat_server_options(CLI::App& app, Common& common, ChatServer& chat) {
+    add_server_options(app, common);
+    add_html_dir_option(app, common);
+    add_tls_options(app, chat.tls);
+    add_limit_options(app, chat.options, chat.limit_seconds, "it is closed as too slow (1013)");
+    add_deflate_options(app, chat.options.deflate, true);
+    app.add_option("--max-chat-message", chat.limits.max_message_bytes, "longest chat message, in bytes (an ERROR above)")
+        ->capture_default_str();
+    app.add_option("--max-name", chat.limits.max_name_chars, "longest name, in characters")->capture_default_str();
+}
+
+// After parsing: the server's settings from the options; the TLS context made (and its story
+// returned). The port is left to the lesson.
+inline ServerTls apply_chat_server_options(const Common& common, ChatServer& chat) {
+    chat.options.host = common.host;
+    chat.options.html_dir = common.html_dir;
+    apply_limits(chat.options, chat.limit_seconds);
+    chat.options.log_connections = common.verbose >= 1;
+    chat.options.log_frames = common.verbose >= 2 ? server::FrameLog::summary : server::FrameLog::none;
+    if (common.demo && uses_tls(chat.tls))
+        throw std::runtime_error("--demo runs without TLS; lesson 7's --demo tells the TLS story");
+    ServerTls tls = server_tls(chat.tls);
+    chat.options.tls = tls.context;
+    return tls;
+}
+
 
 inline void apply(const Common& o) {
     print::set_color(o.color == "always" ? print::ColorMode::always

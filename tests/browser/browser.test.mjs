@@ -373,3 +373,34 @@ test('lesson 9 --as-published: the typo stops the script; with only the typo fix
   await sender.close();
   assert.equal(await stopLesson(typoFixed), 0);
 });
+
+// Lesson 10: two servers of one room (--servers 2: its own redis-server), a tab on each.
+test('lesson 10: two tabs on two servers chat in one room through Redis', async () => {
+  const lesson = await startLesson('lesson10-scale-out', '--servers', '2', '-v');
+  await waitForOutput(lesson, /also listening on http:\/\/[^ ]+\/ \(server B\)/);
+  const second = lesson.output().match(/also listening on (http:\/\/[^ ]+\/) \(server B\)/)[1];
+  assert.notEqual(new URL(second).port, new URL(lesson.url).port);
+  const alice = await browser.newPage();
+  const bob = await browser.newPage();
+  await alice.goto(`${lesson.url}?name=alice`);
+  await alice.locator('#content .login').first().waitFor();
+  await bob.goto(`${second}?name=bob`);
+  await alice.getByText('system: bob joined the chat').waitFor({ timeout: 10000 });
+  assert.match(await bob.locator('#userlist').textContent(), /alice/);  // USERS across servers
+
+  await alice.fill('#ipt', 'hello from server A');
+  await alice.press('#ipt', 'Enter');
+  await bob.getByText('alice: hello from server A').waitFor({ timeout: 10000 });
+  await alice.getByText('me: hello from server A').waitFor({ timeout: 10000 });
+  await bob.fill('#ipt', 'hi from server B');
+  await bob.press('#ipt', 'Enter');
+  await alice.getByText('bob: hi from server B').waitFor({ timeout: 10000 });
+  // Each message went through Redis: published by one server, handed back to both.
+  await waitForOutput(lesson, /B redis ← Redis: \{"type":"CHAT","name":"alice","message":"hello from server A"/);
+  await waitForOutput(lesson, /A redis ← Redis: \{"type":"CHAT","name":"bob","message":"hi from server B"/);
+
+  await bob.close();
+  await alice.getByText('system: bob left the chat').waitFor({ timeout: 10000 });
+  await alice.close();
+  assert.equal(await stopLesson(lesson), 0);
+});

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "proto/chat.hpp"
+
 namespace ws::cases {
 
 using namespace std::string_view_literals;
@@ -171,6 +173,28 @@ inline const std::vector<PollingBody> kPollingBody = {
     {"4a\x1e"sv, {"4a"sv, ""sv}, "a separator at the end: an empty last packet"},
     {""sv, {""sv}, "an empty body: one empty packet"},
     {"\x1e"sv, {""sv, ""sv}, "a separator alone: two empty packets"},
+};
+
+// Exercise 10: events applied to a roster, one after another, from `start`.
+struct RosterSteps {
+    std::vector<std::string> start;
+    std::vector<chat::RoomEvent> events;
+    std::vector<std::string> names;  // the roster after them
+    std::vector<bool> changed;       // what apply() returned for each
+    std::string_view what;
+};
+inline chat::RoomEvent login_event(std::string name) { return {chat::RoomEvent::Kind::login, std::move(name), {}, "A"}; }
+inline chat::RoomEvent logout_event(std::string name) { return {chat::RoomEvent::Kind::logout, std::move(name), {}, "A"}; }
+inline chat::RoomEvent chat_event(std::string name) { return {chat::RoomEvent::Kind::chat, std::move(name), "hi", "A"}; }
+inline const std::vector<RosterSteps> kRoster = {
+    {{}, {login_event("alice"), login_event("bob")}, {"alice", "bob"}, {true, true}, "two LOGINs, in order"},
+    {{"alice", "bob", "carol"}, {logout_event("bob")}, {"alice", "carol"}, {true}, "a LOGOUT from the middle keeps the order"},
+    {{"alice"}, {login_event("alice")}, {"alice"}, {false}, "a LOGIN of someone the snapshot had: no change"},
+    {{"alice"}, {logout_event("bob")}, {"alice"}, {false}, "a LOGOUT of someone absent: no change"},
+    {{"alice"}, {chat_event("alice")}, {"alice"}, {false}, "a CHAT changes nobody"},
+    {{}, {login_event("bob"), logout_event("bob"), login_event("bob")}, {"bob"}, {true, true, true},
+     "in, out, and in again"},
+    {{"bob"}, {logout_event("bob"), login_event("bob")}, {"bob"}, {true, true}, "out and back: at the end now"},
 };
 
 struct CloseCode {

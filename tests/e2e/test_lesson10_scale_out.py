@@ -182,6 +182,24 @@ class Room(unittest.TestCase):
                 await w.close()
         arun(talk(), 60)
 
+    def test_chat_sent_right_behind_the_login_follows_it(self):
+        a, b = self.server(), self.server()
+
+        async def talk():
+            bob, _ = await login(b.port, "bob")
+            # One write: LOGIN and five CHATs, before any answer (the LOGIN is still on its way
+            # through Redis when the CHATs arrive).
+            eager = await websockets.connect(f"ws://127.0.0.1:{a.port}/ws")
+            await asyncio.gather(*[eager.send(json.dumps(m)) for m in
+                                   [{"type": "LOGIN", "name": "eager"}] +
+                                   [{"type": "CHAT", "message": f"m{i}"} for i in range(5)]])
+            seen = [await recv_json(bob) for _ in range(6)]
+            self.assertEqual(seen[0]["type"], "LOGIN")
+            self.assertEqual([(m["sender"], m["message"]) for m in seen[1:]], [("eager", f"m{i}") for i in range(5)])
+            for w in (bob, eager):
+                await w.close()
+        arun(talk())
+
     def test_a_killed_server_is_announced_as_its_people_leaving(self):
         a, b = self.server(), self.server()
 
@@ -307,6 +325,35 @@ class Room(unittest.TestCase):
         out = a.wait_for_output(rb'\xe2\x86\x90 Redis: \{"type":"CHAT","name":"alice","message":"traced"')
         self.assertIn("PUBLISH ws:chat:events", out)
         self.assertIn("claim \"alice\"", out)
+        # Anyone with Redis can publish on the channel: what is not a room event is ignored.
+        self.redis.command("PUBLISH", "ws:chat:events", '{"type":"CHAT","name":"x"}')
+        self.redis.command("PUBLISH", "ws:chat:events", "\xff not json")
+        a.wait_for_output(rb"not a room event \(ignored\)")
+
+        async def again():
+            bob, users = await login(a.port, "bob")
+            self.assertEqual(users, ["bob"])
+            await bob.close()
+        arun(again())
+
+    def test_tls_on_each_server(self):
+        a, b = self.server("--tls"), self.server("--tls")
+        import ssl
+        insecure = ssl.create_default_context()
+        insecure.check_hostname = False
+        insecure.verify_mode = ssl.CERT_NONE
+
+        async def talk():
+            alice = await websockets.connect(f"wss://127.0.0.1:{a.port}/ws", ssl=insecure)
+            await alice.send(json.dumps({"type": "LOGIN", "name": "alice"}))
+            bob = await websockets.connect(f"wss://127.0.0.1:{b.port}/ws", ssl=insecure)
+            await bob.send(json.dumps({"type": "LOGIN", "name": "bob"}))
+            await alice.send(json.dumps({"type": "CHAT", "message": "over TLS"}))
+            m, _ = await until(bob, lambda m: m["type"] == "CHAT")
+            self.assertEqual((m["sender"], m["message"]), ("alice", "over TLS"))
+            for w in (alice, bob):
+                await w.close()
+        arun(talk())
 
     def test_two_servers_in_one_process(self):
         lesson = Lesson(NAME, "--redis", self.redis.address, "--servers", "2")

@@ -12,12 +12,13 @@ HELP = [["lesson1-raw-tcp"], ["lesson2-handshake"], ["lesson3-accept-key"], ["le
         ["lesson4-framing", "decode"], ["lesson4-framing", "encode"], ["lesson4-framing", "serve"],
         ["lesson5-chat"], ["lesson6-client"], ["lesson6-client", "relay"], ["lesson7-wss"],
         ["lesson8-compression"], ["lesson8-compression", "decode"], ["lesson8-compression", "serve"],
-        ["lesson9-socketio"]]
+        ["lesson9-socketio"], ["lesson10-scale-out"]]
 DEMOS = [["lesson1-raw-tcp"], ["lesson2-handshake"], ["lesson2-handshake", "--mistake", "lf-only"],
          ["lesson2-handshake", "--mistake", "no-blank-line"], ["lesson2-handshake", "--mistake", "bad-accept"],
          ["lesson3-accept-key"], ["lesson4-framing"], ["lesson5-chat", "-v"],
          ["lesson6-client"], ["lesson6-client", "-v"], ["lesson7-wss"], ["lesson7-wss", "-v"],
-         ["lesson8-compression"], ["lesson9-socketio"], ["lesson9-socketio", "-v"]]
+         ["lesson8-compression"], ["lesson9-socketio"], ["lesson9-socketio", "-v"],
+         ["lesson10-scale-out"], ["lesson10-scale-out", "-v"]]
 
 
 def columns(line):

@@ -52,6 +52,35 @@ TEST(ChatProtocol, ServerMessagesHaveTheDesignedShape) {
     EXPECT_EQ(nlohmann::json::parse(chat::error_json("no"))["type"], "ERROR");
 }
 
+TEST(ChatProtocol, RoomEventsAsTheServersSendThem) {
+    using Kind = chat::RoomEvent::Kind;
+    EXPECT_EQ(chat::room_event_json({Kind::login, "alice", {}, "A"}), R"({"type":"LOGIN","name":"alice","server":"A"})");
+    EXPECT_EQ(chat::room_event_json({Kind::chat, "alice", "hi \"you\"", "A"}),
+              R"({"type":"CHAT","name":"alice","message":"hi \"you\"","server":"A"})");
+    // As Redis's Lua (cjson) writes them: another key order, "/" escaped.
+    auto e = chat::parse_room_event(R"({"server":"127.0.0.1:1-ab","name":"a\/b","type":"LOGOUT"})");
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->kind, Kind::logout);
+    EXPECT_EQ(e->name, "a/b");
+    EXPECT_EQ(e->server, "127.0.0.1:1-ab");
+    auto back = chat::parse_room_event(chat::room_event_json({Kind::chat, "bob", "κόσμε", "B"}));
+    ASSERT_TRUE(back);
+    EXPECT_EQ(back->message, "κόσμε");
+    // Anything else on the channel is not an event.
+    for (const char* bad : {"", "[]", "{}", R"({"type":"CHAT","name":"a","server":"A"})", R"({"type":"LOGIN","server":"A"})",
+                            R"({"type":"LOGIN","name":"","server":"A"})", R"({"type":"DANCE","name":"a","server":"A"})",
+                            R"({"type":"LOGIN","name":7,"server":"A"})", "not json"})
+        EXPECT_FALSE(chat::parse_room_event(bad)) << bad;
+}
+
+TEST(ChatProtocol, WhatAPageShowsForEachMessage) {
+    EXPECT_EQ(chat::screen_line(chat::chat_json("alice", "hi")), "alice: hi");
+    EXPECT_EQ(chat::screen_line(chat::login_json("bob")), "system: bob joined the chat");
+    EXPECT_EQ(chat::screen_line(chat::users_json({"a", "b"})), "in the room: [\"a\",\"b\"]");
+    EXPECT_EQ(chat::screen_line(chat::error_json("no")), "error: no");
+    EXPECT_EQ(chat::screen_line("[1]"), "(not a chat message) [1]");
+}
+
 TEST(HtmlPages, ServesBuiltInPagesAndTheIndex) {
     auto page = html::find("/", "chatroom.html");
     EXPECT_EQ(page.status, 200);

@@ -72,3 +72,15 @@ TEST(ExerciseCases, PollingBody) {
     // Engine.IO v4: the packets of a polling body are separated by 0x1e.
     for (const auto& c : cases::kPollingBody) EXPECT_EQ(eio::split_polling_body(c.body), c.packets) << c.what;
 }
+
+TEST(ExerciseCases, Roster) {
+    // Lesson 10: the room's list from its events, idempotent (a snapshot and late events overlap).
+    for (const auto& c : cases::kRoster) {
+        chat::Roster roster;
+        roster.reset(c.start);
+        std::vector<bool> changed;
+        for (const auto& e : c.events) changed.push_back(roster.apply(e));
+        EXPECT_EQ(changed, c.changed) << c.what;
+        EXPECT_EQ(roster.names(), c.names) << c.what;
+    }
+}
