@@ -348,6 +348,9 @@ class Room(unittest.TestCase):
             await alice.send(json.dumps({"type": "LOGIN", "name": "alice"}))
             bob = await websockets.connect(f"wss://127.0.0.1:{b.port}/ws", ssl=insecure)
             await bob.send(json.dumps({"type": "LOGIN", "name": "bob"}))
+            # In the room once the LOGIN is back (before that, what others say is not for bob).
+            await until(alice, lambda m: m["type"] == "LOGIN" and m["name"] == "bob")
+            await until(bob, lambda m: m["type"] == "LOGIN" and m["name"] == "bob")
             await alice.send(json.dumps({"type": "CHAT", "message": "over TLS"}))
             m, _ = await until(bob, lambda m: m["type"] == "CHAT")
             self.assertEqual((m["sender"], m["message"]), ("alice", "over TLS"))
