@@ -285,6 +285,10 @@ int main(int argc, char** argv) {
             }
             g_servers.push_back(&n.srv);
         }
+        // The servers go with `nodes`: from then on (however this ends) a stop signal does nothing.
+        struct ForgetSignals {
+            ~ForgetSignals() { net::forget_stop_signals(); }
+        } forget_signals;
         net::call_on_stop_signals([] {
             for (server::Server* s : g_servers) s->stop();
         });

@@ -24,4 +24,6 @@ void call_on_stop_signals(void (*stop)()) {
     std::signal(SIGPIPE, SIG_IGN);
 }
 
+void forget_stop_signals() { g_stop = nullptr; }
+
 }  // namespace ws::net

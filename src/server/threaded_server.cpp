@@ -5,6 +5,7 @@
 
 #include <poll.h>
 
+#include <atomic>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -110,10 +111,20 @@ bool ThreadedServer::wait_for_sessions(int n, std::chrono::milliseconds timeout)
     return ended_changed_.wait_for(lock, timeout, [&] { return ended_ >= n; });
 }
 
+namespace {
+std::atomic<ThreadedServer*> g_signal_target{nullptr};
+}  // namespace
+
+ThreadedServer::~ThreadedServer() {
+    ThreadedServer* self = this;
+    g_signal_target.compare_exchange_strong(self, nullptr);
+}
+
 void stop_on_signals(ThreadedServer& server) {
-    static ThreadedServer* target = nullptr;
-    target = &server;
-    net::call_on_stop_signals([] { target->stop(); });
+    g_signal_target = &server;
+    net::call_on_stop_signals([] {
+        if (ThreadedServer* target = g_signal_target.load()) target->stop();
+    });
 }
 
 int ThreadedServer::run_demo(const Session& session, int connections, const std::function<void()>& client) {

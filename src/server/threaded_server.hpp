@@ -24,6 +24,9 @@ public:
     // At most `max_sessions` threads at once; past it a client gets 503 (a thread per client is a
     // lesson's shortcut, and shortcuts get a cap).
     ThreadedServer(const std::string& host, std::uint16_t port, std::size_t max_sessions = kMaxSessions);
+    ~ThreadedServer();  // a stop signal after this finds no server
+    ThreadedServer(const ThreadedServer&) = delete;
+    ThreadedServer& operator=(const ThreadedServer&) = delete;
     net::Endpoint local() const { return listener_.local(); }
 
     using Session = std::function<void(net::Transport, net::Endpoint peer, int connection_number)>;

@@ -1,5 +1,6 @@
 #include "server/ws_server.hpp"
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 
@@ -11,6 +12,8 @@
 
 namespace ws::server {
 namespace {
+
+std::atomic<Server*> g_signal_target{nullptr};  // stop_on_signals: cleared when that server goes
 
 constexpr auto kAcceptRetry = std::chrono::milliseconds(100);
 constexpr auto kReleaseAfter = std::chrono::seconds(1);
@@ -149,7 +152,11 @@ Server::Server(Options options, Handler& handler)
     handshake::accept_key("dGhlIHNhbXBsZSBub25jZQ==");
 }
 
-Server::~Server() = default;
+Server::~Server() {
+    // A stop signal after this (a second Ctrl-C while the lesson exits) finds no server.
+    Server* self = this;
+    g_signal_target.compare_exchange_strong(self, nullptr);
+}
 
 void Server::log_line(const Connection& c, std::string_view text) const {
     print::out(fmt::format("{} {}\n", print::paint(fmt::format("{}#{}", options_.log_name, c.id()), print::Style::bold), text));
@@ -855,9 +862,10 @@ void Server::begin_shutdown() {
 }
 
 void stop_on_signals(Server& server) {
-    static Server* target = nullptr;
-    target = &server;
-    net::call_on_stop_signals([] { target->stop(); });
+    g_signal_target = &server;
+    net::call_on_stop_signals([] {
+        if (Server* target = g_signal_target.load()) target->stop();
+    });
 }
 
 }  // namespace ws::server
