@@ -4,9 +4,7 @@
 // this lesson is in src/apps/redis_bus.cpp (hiredis on the server's epoll loop, the scripts
 // that claim names and notice dead servers), src/apps/room_bus.hpp (the bus under the room)
 // and src/apps/chat_room.cpp (the room, which no longer knows how many servers there are).
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <future>
 #include <list>
 #include <mutex>

@@ -6,7 +6,6 @@
 #include <thread>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "net/socket.hpp"
 #include "print/print.hpp"

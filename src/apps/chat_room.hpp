@@ -59,7 +59,6 @@ public:
     void reply_error(Member, std::string_view message);
 
     std::size_t size() const { return roster_.names().size(); }  // everyone, on every server
-    std::size_t here() const { return names_.size(); }            // this server's people
 
 private:
     struct MemberHash {
