@@ -12,6 +12,8 @@
 #include <thread>
 
 #include <fmt/format.h>
+#include <openssl/rand.h>
+#include <unistd.h>
 
 #include "apps/chat_room.hpp"
 #include "apps/redis_bus.hpp"
@@ -30,10 +32,17 @@ using namespace std::chrono_literals;
 
 namespace {
 
-std::string server_id(const server::Server& srv, Random& random) {
-    std::array<std::uint8_t, 2> tag{};
-    random.fill(tag);
-    return fmt::format("{}-{:02x}{:02x}", srv.local().str(), tag[0], tag[1]);
+// A server's name in Redis: unique among every server that ever uses the room (two students'
+// laptops may both listen on 127.0.0.1:8080, with the same --seed): where it listens, the
+// machine, the process and 8 random bytes from OpenSSL (never from --seed).
+std::string server_id(const server::Server& srv) {
+    std::array<unsigned char, 8> tag{};
+    if (RAND_bytes(tag.data(), static_cast<int>(tag.size())) != 1) throw std::runtime_error("OpenSSL's RAND_bytes failed");
+    std::array<char, 64> host{};
+    if (::gethostname(host.data(), host.size() - 1) != 0) host[0] = '\0';
+    std::string hex;
+    for (unsigned char b : tag) hex += fmt::format("{:02x}", b);
+    return fmt::format("{}-{}-{}-{}", srv.local().str(), print::printable(host.data(), 24), ::getpid(), hex);
 }
 
 // One chat server of the room: lesson 5's server and room, the room on a Redis bus. Its name
@@ -47,8 +56,8 @@ struct Node {
     std::promise<void> joined;
     bool told = false;
 
-    Node(std::string n, const server::Options& options, chat::Limits limits, apps::RedisBusOptions redis, Random& random)
-        : name(std::move(n)), room(limits), srv(options, room), bus(srv.loop(), std::move(redis), server_id(srv, random)) {
+    Node(std::string n, const server::Options& options, chat::Limits limits, apps::RedisBusOptions redis)
+        : name(std::move(n)), room(limits), srv(options, room), bus(srv.loop(), std::move(redis), server_id(srv)) {
         room.use_bus(bus);
     }
     ~Node() {
@@ -250,6 +259,7 @@ int main(int argc, char** argv) {
         std::optional<apps::RedisProcess> own_redis;
         apps::RedisBusOptions bus_options;
         bus_options.room = room;
+        bus_options.limits = chat.limits;
         if (!redis_text.empty()) {
             bus_options.redis = apps::parse_redis_address(redis_text);
             if (std::string problem = apps::check_redis(bus_options.redis, 2s); !problem.empty())
@@ -267,10 +277,11 @@ int main(int argc, char** argv) {
         std::list<Node> nodes;  // a list: a Node never moves (its server and loop are in use)
         for (int i = 0; i < servers; ++i) {
             server::Options o = options;
+            o.log_to = [&early](std::string line) { early.print(std::move(line)); };
             o.port = common.demo || common.port == 0 ? 0 : static_cast<std::uint16_t>(common.port + i);
             std::string name(1, static_cast<char>('A' + i));
             o.log_name = servers > 1 ? name : "";
-            nodes.emplace_back(name, o, chat.limits, bus_options, random);
+            nodes.emplace_back(name, o, chat.limits, bus_options);
         }
         for (Node& n : nodes) {
             if (common.demo || common.verbose >= 1) {

@@ -110,13 +110,18 @@ void ChatRoom::receive(Member m, std::string_view payload) {
             bus_->publish_chat(me->second, message.message);
             return;
         case chat::ClientMessage::Kind::logout:
-            if (me == names_.end()) return reply_error(m, "not logged in");
+            // Logging in counts (lesson 10: a LOGOUT right behind a LOGIN, before it came back).
+            if (me == names_.end() && !pending_.count(m)) return reply_error(m, "not logged in");
             return leave(m, true);
     }
 }
 
 void ChatRoom::claimed(Member m, const std::string& name, Bus::Claim claim) {
     if (claim == Bus::Claim::ours) return;  // the LOGIN comes (or came) back through the bus
+    if (auto here = by_name_.find(name); here != by_name_.end() && here->second == kGivenBack) {
+        by_name_.erase(here);  // given back, but never ours: no LOGOUT will come
+        return;
+    }
     auto asked = pending_.find(m);
     if (asked == pending_.end() || asked->second.name != name) return;  // they left meanwhile
     std::size_t unsent = asked->second.said.size();
@@ -142,6 +147,7 @@ void ChatRoom::logged_in(Member m, const std::string& name) {
 void ChatRoom::deliver(const chat::RoomEvent& e) {
     using Kind = chat::RoomEvent::Kind;
     if (e.kind == Kind::chat) return broadcast(chat::chat_json(e.name, e.message));
+    if (e.kind == Kind::login && roster_.names().size() >= kMaxRoom && !roster_.contains(e.name)) return;  // forged, surely
     bool changed = roster_.apply(e);
     auto here = by_name_.find(e.name);
     if (e.kind == Kind::login) {
@@ -159,9 +165,10 @@ void ChatRoom::deliver(const chat::RoomEvent& e) {
         for (const std::string& text : said) bus_->publish_chat(e.name, text);
         return;
     }
+    if (here != by_name_.end() && here->second == kGivenBack && e.server == bus_->server()) by_name_.erase(here);
     // A LOGOUT of someone still here, not asked for by them: the room logged them out
     // (the others took this server for dead while it could not reach them).
-    if (here != by_name_.end() && names_.count(here->second))
+    else if (here != by_name_.end() && names_.count(here->second))
         drop(here->second, "you were logged out: the other servers lost this one for a while; log in again");
     if (changed) broadcast(chat::logout_json(e.name));
 }
@@ -170,8 +177,10 @@ void ChatRoom::drop(Member m, std::string_view why) {
     reply_error(m, why);
     auto me = names_.find(m);
     if (me == names_.end()) return;
-    by_name_.erase(me->second);
+    std::string name = me->second;
+    by_name_.erase(name);
     names_.erase(me);
+    bus_->leave(name);  // the room has let it go already, or someone else holds it: only ours is freed
     m.audience->left(m.who);
     auto through = std::find_if(audiences_.begin(), audiences_.end(), [&](auto& a) { return a.first == m.audience; });
     if (--through->second == 0) audiences_.erase(through);
@@ -182,10 +191,22 @@ void ChatRoom::room_split(std::string_view why) {
                                      "send is delivered, and what they send is lost for you",
                                      why);
     for (auto& [m, name] : names_) reply_error(m, notice);
+    // Logging in: their LOGIN may never come back. They are told, and ask again once whole.
+    for (auto& [m, asked] : pending_) {
+        by_name_.erase(asked.name);
+        bus_->leave(asked.name);
+        reply_error(m, "the room is split (this server cannot reach the others): log in again in a moment");
+        if (!asked.said.empty())
+            reply_error(m, fmt::format("not sent: the {} message{} you sent before your LOGIN was in", asked.said.size(),
+                                       asked.said.size() == 1 ? "" : "s"));
+    }
+    pending_.clear();
+    // Names given back: their LOGOUT may be lost too. The room's snapshot will say.
+    for (auto n = by_name_.begin(); n != by_name_.end();) n = n->second == kGivenBack ? by_name_.erase(n) : std::next(n);
 }
 
 void ChatRoom::room_whole(const std::vector<std::string>& everyone, const std::vector<std::string>& taken) {
-    roster_.reset(everyone);
+    roster_.reset({everyone.begin(), everyone.begin() + static_cast<std::ptrdiff_t>(std::min(everyone.size(), kMaxRoom))});
     for (const std::string& name : taken) {
         auto here = by_name_.find(name);
         if (here != by_name_.end() && names_.count(here->second))
@@ -198,11 +219,18 @@ void ChatRoom::room_whole(const std::vector<std::string>& everyone, const std::v
 
 void ChatRoom::leave(Member m, bool announce) {
     if (auto asked = pending_.find(m); asked != pending_.end()) {
-        // Gone before their LOGIN came back: the name is given back (its LOGIN, then this LOGOUT).
+        // Gone before their LOGIN came back: the name is given back (its LOGIN, then this
+        // LOGOUT). Until that LOGOUT is back, the name is no one's here and no one may ask for
+        // it: a newcomer's claim would come back between the two and be logged out by the second.
         std::string name = asked->second.name;
         pending_.erase(asked);
-        by_name_.erase(name);
-        announce ? bus_->leave(name) : bus_->forget(name);
+        if (announce) {
+            by_name_[name] = kGivenBack;
+            bus_->leave(name);
+        } else {
+            by_name_.erase(name);
+            bus_->forget(name);
+        }
         return;
     }
     auto me = names_.find(m);

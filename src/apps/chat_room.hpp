@@ -106,6 +106,8 @@ private:
         std::vector<std::string> said;
     };
     static constexpr std::size_t kSaidWhilePending = 32;
+    static constexpr std::size_t kMaxRoom = 100'000;   // names in the roster (lesson 10: events from Redis)
+    static constexpr Member kGivenBack{};               // by_name_: a name given back, its LOGOUT not back yet
     std::unordered_map<Member, Pending, MemberHash> pending_;
     std::unordered_map<std::string, Member> by_name_;              // both, by name
     std::vector<std::pair<Audience*, std::size_t>> audiences_;     // who hears a broadcast, and how many through each

@@ -114,6 +114,13 @@ for i = 1, #all, 2 do
 end
 return {gone, reaped})";
 
+// The tick: this server is alive (its key renewed), unless the others took it for dead
+// meanwhile (it was silent too long and was reaped): then 0, and it joins the room again.
+// Then the reaping above. ARGV[4] is this server, ARGV[5] its key's time to live.
+const std::string kTick = std::string(R"(
+if redis.call('SISMEMBER', KEYS[2], ARGV[4]) == 0 then return 0 end
+redis.call('SET', ARGV[1] .. ARGV[4], '1', 'PX', ARGV[5]))") + kReap;
+
 std::vector<std::string> strings_of(const redisReply* r) {
     std::vector<std::string> out;
     if (!r || r->type != REDIS_REPLY_ARRAY) return out;
@@ -183,11 +190,15 @@ private:
         std::uint32_t events = on ? (events_ | event) : (events_ & ~event);
         if (events == events_ && watched_) return;
         events_ = events;
-        if (!watched_) {
-            loop_.watch(ac_->c.fd, events_, *this);
-            watched_ = true;
-        } else {
-            loop_.modify(ac_->c.fd, events_, *this);
+        try {  // called from inside hiredis (C): nothing may be thrown through it
+            if (!watched_) {
+                loop_.watch(ac_->c.fd, events_, *this);
+                watched_ = true;
+            } else {
+                loop_.modify(ac_->c.fd, events_, *this);
+            }
+        } catch (const std::exception& e) {
+            gone(e.what());
         }
     }
     void cleaned_up() {
@@ -259,6 +270,8 @@ namespace {
 struct PendingCommand {
     RedisBus* bus;
     std::size_t* unanswered;
+    std::size_t* unanswered_bytes;
+    std::size_t bytes;
     bool (*stopped)(const RedisBus*);
     std::function<void(redisReply*)> done;
 };
@@ -270,10 +283,12 @@ void RedisBus::command(std::vector<std::string> args, std::function<void(redisRe
         if (done) done(nullptr);
         return;
     }
-    if (unanswered_ >= options_.max_unanswered) {
+    std::size_t bytes = 0;
+    for (const auto& a : args) bytes += a.size();
+    if (unanswered_ >= options_.max_unanswered || unanswered_bytes_ + bytes > options_.max_unanswered_bytes) {
         // Redis is not keeping up (or not answering): what waits for it is bounded.
         if (done) done(nullptr);
-        return lost(fmt::format("Redis has not answered {} commands", unanswered_));
+        return lost(fmt::format("Redis has not answered {} commands ({} KiB)", unanswered_, unanswered_bytes_ / 1024));
     }
     std::vector<const char*> argv;
     std::vector<std::size_t> lengths;
@@ -281,13 +296,15 @@ void RedisBus::command(std::vector<std::string> args, std::function<void(redisRe
         argv.push_back(a.data());
         lengths.push_back(a.size());
     }
-    auto* call = new PendingCommand{this, &unanswered_, [](const RedisBus* b) { return b->state_ == State::stopped; }, std::move(done)};
+    auto* call = new PendingCommand{this, &unanswered_, &unanswered_bytes_, bytes,
+                                    [](const RedisBus* b) { return b->state_ == State::stopped; }, std::move(done)};
     int rc = redisAsyncCommandArgv(
         ac,
         [](redisAsyncContext*, void* reply, void* p) {
             // Called once per command: with its reply, or with none when the connection goes.
             std::unique_ptr<PendingCommand> call(static_cast<PendingCommand*>(p));
             --*call->unanswered;
+            *call->unanswered_bytes -= call->bytes;
             if (call->done && !call->stopped(call->bus)) call->done(static_cast<redisReply*>(reply));
         },
         call, static_cast<int>(argv.size()), argv.data(), lengths.data());
@@ -297,18 +314,25 @@ void RedisBus::command(std::vector<std::string> args, std::function<void(redisRe
         return;
     }
     ++unanswered_;
+    unanswered_bytes_ += bytes;
 }
 
 void RedisBus::claim(const std::string& name, std::function<void(Claim)> done) {
     note(fmt::format("→ Redis: claim {}, PUBLISH its LOGIN if ours (one script: HSETNX, PUBLISH)", print::printable(name, 24)));
     std::string event = chat::room_event_json({chat::RoomEvent::Kind::login, name, {}, server_});
-    command({"EVAL", kClaim, "1", key("names"), name, server_, channel_, event}, [this, name, done](redisReply* r) {
+    const std::uint64_t ticket = ++claims_;
+    claiming_[name] = ticket;
+    command({"EVAL", kClaim, "1", key("names"), name, server_, channel_, event}, [this, name, done, ticket](redisReply* r) {
+        // Left (leave()) while Redis was answering: the leave script, sent after, freed it.
+        auto asked = claiming_.find(name);
+        bool current = asked != claiming_.end() && asked->second == ticket;
+        if (current) claiming_.erase(asked);
         if (!r || r->type != REDIS_REPLY_INTEGER) {
             if (r) note(fmt::format("claim {}: Redis answered {}", print::printable(name, 24), print::printable(reply_text(r), 60)));
             return done(Claim::split);
         }
         if (r->integer == 1) {
-            mine_.insert(name);
+            if (current) mine_.insert(name);
             return done(Claim::ours);
         }
         note(fmt::format("← Redis: {} is taken (HSETNX found it)", print::printable(name, 24)));
@@ -318,6 +342,7 @@ void RedisBus::claim(const std::string& name, std::function<void(Claim)> done) {
 
 void RedisBus::leave(const std::string& name) {
     mine_.erase(name);
+    claiming_.erase(name);
     note(fmt::format("→ Redis: free {} and PUBLISH its LOGOUT", print::printable(name, 24)));
     command({"EVAL", kLeave, "1", key("names"), name, server_, channel_,
              chat::room_event_json({chat::RoomEvent::Kind::logout, name, {}, server_})});
@@ -345,10 +370,11 @@ void RedisBus::on_subscription(redisReply* r) {
     }
     if (kind != "message" || r->element[2]->type != REDIS_REPLY_STRING) return;
     std::string payload = reply_text(r->element[2]);
-    std::optional<chat::RoomEvent> e = chat::parse_room_event(payload);
-    if (!e) return note(fmt::format("← Redis: on {}, not a room event (ignored): {}", channel_, print::bare(payload, 50)));
+    std::optional<chat::RoomEvent> e = chat::parse_room_event(payload, options_.limits);
+    if (!e) return note(fmt::format("← Redis: on {}, not a room event within the limits (ignored): {}", channel_, print::bare(payload, 50)));
     if (log) note(fmt::format("← Redis: {}", print::bare(payload, 80)));
     if (state_ == State::syncing) {
+        if (held_.size() >= kMaxHeld) return lost(fmt::format("{} events came before the room's snapshot", held_.size()));
         held_.push_back(std::move(*e));  // applied once the snapshot is in
         return;
     }
@@ -377,7 +403,12 @@ void RedisBus::synced(redisReply* r) {
     held_.clear();
     if (listener_) {
         listener_->room_whole(everyone, taken);
-        for (const auto& e : held) listener_->deliver(e);
+        for (const auto& e : held) {
+            // A LOGIN or LOGOUT of one of our people from before the sync script ran (the
+            // others reaping this server, say): the script has made the name ours again since.
+            if (e.kind != chat::RoomEvent::Kind::chat && e.server == server_ && mine_.count(e.name)) continue;
+            listener_->deliver(e);
+        }
     }
     if (on_whole_) on_whole_();
 }
@@ -386,8 +417,8 @@ void RedisBus::tick() {
     if (silent_) return;
     tick_answered_ = false;
     deadline_ = loop_.now() + options_.answer_timeout;
-    command({"SET", key("alive:" + server_), "1", "PX", std::to_string(options_.presence_ttl.count())});
-    command({"EVAL", kReap, "2", key("names"), key("servers"), key("alive:"), channel_, ""},
+    command({"EVAL", kTick, "2", key("names"), key("servers"), key("alive:"), channel_, "", server_,
+             std::to_string(options_.presence_ttl.count())},
             [this](redisReply* r) { reaped(r); });
 }
 
@@ -395,6 +426,10 @@ void RedisBus::reaped(redisReply* r) {
     if (!r) return;
     tick_answered_ = true;
     if (r->type == REDIS_REPLY_ERROR) return note(fmt::format("the presence script failed: {}", print::printable(reply_text(r), 80)));
+    if (r->type == REDIS_REPLY_INTEGER && r->integer == 0)
+        // Silent too long (a pause, a slow network): the room logged our people out. Join again.
+        return lost(fmt::format("the other servers took this one for dead (silent for more than {} s)",
+                                options_.presence_ttl.count() / 1000.0));
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) return;  // {}: everyone is alive
     std::vector<std::string> gone = strings_of(r->element[0]), names = strings_of(r->element[1]);
     note(fmt::format("presence: {} silent for {} s, so gone: {} logged out{}{}", joined(gone), options_.presence_ttl.count() / 1000.0,
@@ -406,7 +441,9 @@ void RedisBus::leave_all() {
     // The reaping script, on ourselves: every one of our names freed and announced, at once.
     note(fmt::format("→ Redis: this server stops: its {} logged out for the room (the presence script, on itself)",
                      mine_.size() == 1 ? "1 person is" : fmt::format("{} people are", mine_.size())));
+    left_ += mine_.size();
     mine_.clear();
+    claiming_.clear();
     leaving_ = true;  // what comes back now is for the others
     command({"EVAL", kReap, "2", key("names"), key("servers"), key("alive:"), channel_, server_});
 }
@@ -415,7 +452,7 @@ std::size_t RedisBus::leave_cleanly() {
     stop();
     if (silent_) return 0;
     BlockingRedis r(options_.redis, 2s);
-    if (!r.c || r.c->err) return 0;  // the others will notice when the alive key expires
+    if (!r.c || r.c->err) return left_;  // the others will notice when the alive key expires
     std::vector<std::string> args = {"EVAL", kReap, "2", key("names"), key("servers"), key("alive:"), channel_, server_};
     std::vector<const char*> argv;
     std::vector<std::size_t> lengths;
@@ -427,7 +464,8 @@ std::size_t RedisBus::leave_cleanly() {
     std::size_t count = reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2 ? strings_of(reply->element[1]).size() : 0;
     if (reply) freeReplyObject(reply);
     if (auto* del = static_cast<redisReply*>(redisCommand(r.c, "DEL %s", key("alive:" + server_).c_str()))) freeReplyObject(del);
-    return count;
+    // leave_all() sent the same script when the server began to stop: its count, or this one's.
+    return std::max(left_, count);
 }
 
 void RedisBus::lost(std::string why) {
@@ -465,8 +503,14 @@ void RedisBus::on_timer() {
             loop_.arm(*this, deadline_);
             return;
         case State::whole:
-            if (!tick_answered_ && loop_.now() >= deadline_)
-                return lost(fmt::format("Redis {} did not answer within {} ms", options_.redis.str(), options_.answer_timeout.count()));
+            if (!tick_answered_) {
+                // The last tick is not answered yet: Redis has until its deadline (a hung Redis,
+                // stopped or swapping, still holds the connection open).
+                if (loop_.now() >= deadline_)
+                    return lost(fmt::format("Redis {} did not answer within {} ms", options_.redis.str(), options_.answer_timeout.count()));
+                loop_.arm(*this, std::min(deadline_, loop_.now() + options_.tick));
+                return;
+            }
             tick();
             loop_.arm(*this, loop_.now() + options_.tick);
             return;

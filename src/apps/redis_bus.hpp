@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -44,10 +45,12 @@ std::string check_redis(const RedisAddress&, std::chrono::milliseconds timeout);
 struct RedisBusOptions {
     RedisAddress redis;
     std::string room = "chat";
+    chat::Limits limits;                           // events on the channel are checked against these
     std::chrono::milliseconds tick{1000};          // presence renewed, the dead looked for
     std::chrono::milliseconds presence_ttl{3000};  // a server silent this long is dead
     std::chrono::milliseconds answer_timeout{3000};
     std::size_t max_unanswered = 100'000;          // commands Redis has not answered yet
+    std::size_t max_unanswered_bytes = 64 << 20;   // and their bytes
 };
 
 class RedisLink;
@@ -68,7 +71,10 @@ public:
     bool whole() const override { return state_ == State::whole; }
     void claim(const std::string& name, std::function<void(Claim)> done) override;
     void leave(const std::string& name) override;
-    void forget(const std::string& name) override { mine_.erase(name); }
+    void forget(const std::string& name) override {
+        mine_.erase(name);
+        claiming_.erase(name);
+    }
     void publish_chat(const std::string& sender, const std::string& message) override;
     void leave_all() override;
     void stop() override;
@@ -102,13 +108,18 @@ private:
     BusListener* listener_ = nullptr;
     std::function<void()> on_whole_;
     State state_ = State::split;
-    bool was_whole_ = false;
+    bool was_whole_ = false;                 // the room was joined before: a loss is a split
     bool leaving_ = false;                   // the server stops: nothing more is delivered
-    std::atomic<bool> silent_{false};                 // the room was joined before: a loss is a split
+    std::atomic<bool> silent_{false};        // go_silent()
     std::unique_ptr<RedisLink> sub_, cmd_;
     std::vector<chat::RoomEvent> held_;      // events that came before the snapshot
     std::set<std::string> mine_;             // names this server holds in Redis
+    std::map<std::string, std::uint64_t> claiming_;  // names asked for, not answered yet (and which ask)
+    std::uint64_t claims_ = 0;
+    std::size_t left_ = 0;                   // people announced as gone by leave_all()
+    static constexpr std::size_t kMaxHeld = 100'000;
     std::size_t unanswered_ = 0;
+    std::size_t unanswered_bytes_ = 0;
     net::Clock::time_point deadline_{};      // connecting, syncing, or a tick: answered by then
     bool tick_answered_ = true;
     std::chrono::milliseconds backoff_{0};

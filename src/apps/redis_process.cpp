@@ -51,7 +51,14 @@ void RedisProcess::launch() {
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
-    int rc = ::posix_spawnp(&pid_, "redis-server", nullptr, nullptr, argv.data(), environ);
+    // In a process group of its own: Ctrl-C in the terminal stops the lesson, which stops
+    // Redis after its servers have said goodbye to it (not Redis first, under them).
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    posix_spawnattr_setpgroup(&attr, 0);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+    int rc = ::posix_spawnp(&pid_, "redis-server", nullptr, &attr, argv.data(), environ);
+    posix_spawnattr_destroy(&attr);
     if (rc != 0) {
         pid_ = -1;
         throw std::runtime_error(rc == ENOENT ? "redis-server is not installed: apt install redis-server "

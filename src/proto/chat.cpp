@@ -110,7 +110,7 @@ std::string room_event_json(const RoomEvent& e) {
     return dump(j);
 }
 
-std::optional<RoomEvent> parse_room_event(std::string_view text) {
+std::optional<RoomEvent> parse_room_event(std::string_view text, const Limits& limits) {
     json j = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
     if (!j.is_object()) return std::nullopt;
     auto text_of = [&](const char* key) -> const std::string* {
@@ -118,7 +118,8 @@ std::optional<RoomEvent> parse_room_event(std::string_view text) {
         return found != j.end() && found->is_string() ? &found->get_ref<const std::string&>() : nullptr;
     };
     const std::string *type = text_of("type"), *name = text_of("name"), *server = text_of("server");
-    if (!type || !name || !server || name->empty()) return std::nullopt;
+    if (!type || !name || !server || name->empty() || server->size() > kMaxServerName) return std::nullopt;
+    if (count_code_points(*name) > limits.max_name_chars) return std::nullopt;
     RoomEvent e;
     e.name = *name;
     e.server = *server;
@@ -126,7 +127,7 @@ std::optional<RoomEvent> parse_room_event(std::string_view text) {
     else if (*type == "LOGOUT") e.kind = RoomEvent::Kind::logout;
     else if (*type == "CHAT") {
         const std::string* message = text_of("message");
-        if (!message) return std::nullopt;
+        if (!message || message->size() > limits.max_message_bytes) return std::nullopt;
         e.kind = RoomEvent::Kind::chat;
         e.message = *message;
     } else {

@@ -54,8 +54,11 @@ struct RoomEvent {
     std::string server;   // the server the person is on
 };
 std::string room_event_json(const RoomEvent&);
-// Any key order, unknown keys ignored; nullopt for anything that is not an event.
-std::optional<RoomEvent> parse_room_event(std::string_view text);
+// Any key order, unknown keys ignored; nullopt for anything that is not an event, or that
+// breaks the room's limits (a name or message no client could have sent, a server name longer
+// than kMaxServerName bytes): what arrives from Redis is checked like what arrives from a client.
+constexpr std::size_t kMaxServerName = 128;
+std::optional<RoomEvent> parse_room_event(std::string_view text, const Limits& limits = {});
 
 // Who is in the room across servers, in the order they joined, as each server keeps it from
 // the events. Applying is idempotent (a LOGIN of someone present, a LOGOUT of someone absent

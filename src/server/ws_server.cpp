@@ -131,7 +131,7 @@ void Connection::on_frame(const FrameHeader& h, std::string_view header_bytes, s
 
 void Connection::on_inflated(std::string_view compressed, std::string_view message, bool incoming) {
     if (server_.options_.log_frames != FrameLog::none)
-        print::out(print::inflated_log(fmt::format("#{}", id_), compressed, message, incoming, true));
+        server_.log_out(print::inflated_log(fmt::format("{}#{}", server_.options_.log_name, id_), compressed, message, incoming, true));
 }
 
 std::string_view Connection::protocol() const {
@@ -158,14 +158,19 @@ Server::~Server() {
     g_signal_target.compare_exchange_strong(self, nullptr);
 }
 
+void Server::log_out(std::string text) const {
+    if (options_.log_to) return options_.log_to(std::move(text));
+    print::out(text);
+}
+
 void Server::log_line(const Connection& c, std::string_view text) const {
-    print::out(fmt::format("{} {}\n", print::paint(fmt::format("{}#{}", options_.log_name, c.id()), print::Style::bold), text));
+    log_out(fmt::format("{} {}\n", print::paint(fmt::format("{}#{}", options_.log_name, c.id()), print::Style::bold), text));
 }
 
 void Server::log_frame(const Connection& c, const FrameHeader& h, std::string_view header_bytes,
                        std::string_view payload, bool incoming) const {
-    print::out(print::frame_log(fmt::format("{}#{}", options_.log_name, c.id()), h, header_bytes, payload, incoming,
-                                options_.log_frames == FrameLog::diagram));
+    log_out(print::frame_log(fmt::format("{}#{}", options_.log_name, c.id()), h, header_bytes, payload, incoming,
+                             options_.log_frames == FrameLog::diagram));
 }
 
 void Server::run() {
@@ -563,7 +568,7 @@ void Server::broadcast(std::span<Connection* const> to, Opcode opcode, std::stri
         // is closed, and the handler hears of it later, in settle().
         else if (c->backlog() >= kEarlyFlush) flush(*c);
     }
-    if (options_.log_frames != FrameLog::none) print::out(frames.log());
+    if (options_.log_frames != FrameLog::none) log_out(frames.log());
     for (Connection* c : laggards)
         close(*c, static_cast<std::uint16_t>(CloseCode::try_again_later),
               fmt::format("too slow: over {} bytes waiting", options_.max_backlog));

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -51,6 +52,9 @@ struct Options {
     bool log_connections = false;             // -v: one line per connection event
     std::string log_name;                     // before each connection's number in the log (lesson 10: "A#3")
     FrameLog log_frames = FrameLog::none;     // every frame in and out
+    // Where the log's lines go (default: stdout). Lesson 10 holds them back until its servers
+    // are announced, so that "listening on" stays the first line.
+    std::function<void(std::string)> log_to;
 };
 
 class Server;
@@ -224,6 +228,7 @@ private:
     void on_server_timer();
     void begin_shutdown();
     void log_line(const Connection&, std::string_view text) const;
+    void log_out(std::string text) const;
     void log_frame(const Connection&, const FrameHeader&, std::string_view header_bytes, std::string_view payload,
                    bool incoming) const;
 

@@ -313,6 +313,138 @@ class Room(unittest.TestCase):
                 await w.close()
         arun(talk(), 60)
 
+    def test_a_hung_redis_is_noticed(self):
+        a, b = self.server(), self.server()
+
+        async def talk():
+            alice, _ = await login(a.port, "alice")
+            bob, _ = await login(b.port, "bob")
+            await recv_json(alice)
+            # SIGSTOP: Redis keeps its connections open and answers nothing.
+            self.redis.proc.send_signal(signal.SIGSTOP)
+            try:
+                started = time.monotonic()
+                for ws in (alice, bob):
+                    await until(ws, lambda m: m["type"] == "ERROR" and "split" in m["message"], 15)
+                self.assertLess(time.monotonic() - started, 10)  # the answer timeout (3 s), plus a tick
+            finally:
+                self.redis.proc.send_signal(signal.SIGCONT)
+            for ws in (alice, bob):
+                m, _ = await until(ws, lambda m: m["type"] == "USERS", 20)
+                await self.wait_for_roster(ws, m, {"alice", "bob"})
+            await bob.send(json.dumps({"type": "CHAT", "message": "awake"}))
+            m, _ = await until(alice, lambda m: m["type"] == "CHAT")
+            self.assertEqual(m["message"], "awake")
+            for w in (alice, bob):
+                await w.close()
+        arun(talk(), 90)
+
+    def test_a_server_taken_for_dead_joins_again_and_is_reaped_later(self):
+        a, b = self.server(), self.server()
+
+        async def talk():
+            bob, _ = await login(b.port, "bob")
+            # A stops (SIGSTOP) long enough for B to reap it, then goes on.
+            a.proc.send_signal(signal.SIGSTOP)
+            try:
+                deadline = time.monotonic() + 15
+                while time.monotonic() < deadline and self.redis.command("SCARD", "ws:chat:servers") != b":1\r\n":
+                    await asyncio.sleep(0.2)
+                self.assertEqual(self.redis.command("SCARD", "ws:chat:servers"), b":1\r\n", "B did not reap A")
+            finally:
+                a.proc.send_signal(signal.SIGCONT)
+            # A finds it was taken for dead and joins again: it is in the room's servers again...
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline and self.redis.command("SCARD", "ws:chat:servers") != b":2\r\n":
+                await asyncio.sleep(0.2)
+            self.assertEqual(self.redis.command("SCARD", "ws:chat:servers"), b":2\r\n", "A did not join again")
+            # ...so someone who logs in on A now is announced as gone when A really dies.
+            carol, _ = await login(a.port, "carol")
+            await until(bob, lambda m: m == {"type": "LOGIN", "message": "carol joined the chat", "name": "carol"})
+            a.proc.kill()
+            a.proc.wait()
+            m, _ = await until(bob, lambda m: m["type"] == "LOGOUT", 15)
+            self.assertEqual(m["name"], "carol")
+            self.assertNotIn(b"carol", self.redis.command("HKEYS", "ws:chat:names"))
+            await bob.close()
+        arun(talk(), 90)
+        self.servers.remove(a)
+        a.__exit__()
+
+    def test_a_name_given_back_at_once_is_no_ghost(self):
+        a, b = self.server(), self.server()
+
+        def login_and_close(name):
+            # LOGIN and the close frame in one write: the name is claimed and given back in
+            # one turn of the server, before Redis has answered the claim.
+            with socket.create_connection(("127.0.0.1", a.port), timeout=5) as s:
+                key = "dGhlIHNhbXBsZSBub25jZQ=="
+                s.sendall(f"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                          f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode())
+                head = b""
+                while b"\r\n\r\n" not in head:
+                    head += s.recv(4096)
+                self.assertIn(b" 101 ", head)
+                payload = json.dumps({"type": "LOGIN", "name": name}).encode()
+                mask = b"\x01\x02\x03\x04"
+                masked = bytes(c ^ mask[i % 4] for i, c in enumerate(payload))
+                close = bytes([0x88, 0x82]) + mask + bytes(c ^ mask[i] for i, c in enumerate(b"\x03\xe8"))
+                s.sendall(bytes([0x81, 0x80 | len(payload)]) + mask + masked + close)
+                while s.recv(4096):
+                    pass
+
+        async def talk():
+            bob, _ = await login(b.port, "bob")
+            for i in range(5):
+                await asyncio.get_running_loop().run_in_executor(None, login_and_close, f"ghost{i}")
+            # Each came and went: bob hears each LOGIN, then its LOGOUT.
+            for i in range(5):
+                m, _ = await until(bob, lambda m: m["type"] == "LOGOUT")
+                self.assertEqual(m["name"], f"ghost{i}")
+            # A re-registers its own people when it joins again: none of them.
+            self.redis.command("CLIENT", "KILL", "TYPE", "pubsub")
+            m, _ = await until(bob, lambda m: m["type"] == "USERS", 20)
+            await asyncio.sleep(1.5)
+            self.assertEqual(sorted(self.redis.command("HKEYS", "ws:chat:names").split(b"\r\n")[2::2]), [b"bob"])
+            # The name is free for the next person, on either server.
+            ghost, users = await login(a.port, "ghost0")
+            self.assertEqual(sorted(users), ["bob", "ghost0"])
+            for w in (bob, ghost):
+                await w.close()
+        arun(talk(), 60)
+
+    def test_a_name_given_back_and_asked_for_again_at_once(self):
+        a = self.server()
+
+        async def talk():
+            watcher, _ = await login(a.port, "watcher")
+            for i in range(10):
+                name = f"n{i}"
+                first = await websockets.connect(f"ws://127.0.0.1:{a.port}/ws")
+                second = await websockets.connect(f"ws://127.0.0.1:{a.port}/ws")
+                # LOGIN and LOGOUT from one, LOGIN from the other, as close together as can be.
+                await first.send(json.dumps({"type": "LOGIN", "name": name}))
+                await first.send(json.dumps({"type": "LOGOUT"}))
+                await second.send(json.dumps({"type": "LOGIN", "name": name}))
+                m = await recv_json(second)
+                if m["type"] == "ERROR":  # the name was not free yet: asked again, it is
+                    self.assertIn("taken", m["message"])
+                    await asyncio.sleep(0.3)
+                    await second.send(json.dumps({"type": "LOGIN", "name": name}))
+                    m = await recv_json(second)
+                self.assertEqual(m["type"], "USERS", m)
+                # In, and staying in: what second says reaches the room.
+                await second.send(json.dumps({"type": "CHAT", "message": f"still {name}"}))
+                m, _ = await until(second, lambda m: m["type"] in ("CHAT", "ERROR"))
+                self.assertEqual(m, {"type": "CHAT", "message": f"still {name}", "sender": name})
+                m, _ = await until(watcher, lambda m: m["type"] == "CHAT")
+                self.assertEqual(m["sender"], name)
+                await second.close()
+                await first.close()
+                await until(watcher, lambda m: m == {"type": "LOGOUT", "message": f"{name} left the chat", "name": name})
+            await watcher.close()
+        arun(talk(), 90)
+
     def test_verbose_shows_the_redis_side(self):
         a = self.server("-v")
 
@@ -328,7 +460,9 @@ class Room(unittest.TestCase):
         # Anyone with Redis can publish on the channel: what is not a room event is ignored.
         self.redis.command("PUBLISH", "ws:chat:events", '{"type":"CHAT","name":"x"}')
         self.redis.command("PUBLISH", "ws:chat:events", "\xff not json")
-        a.wait_for_output(rb"not a room event \(ignored\)")
+        # Nor is what no client could have sent: a name past --max-name (bob's USERS shows it is not in).
+        self.redis.command("PUBLISH", "ws:chat:events", json.dumps({"type": "LOGIN", "name": "x" * 40, "server": "Z"}))
+        a.wait_for_output(rb"not a room event within the limits \(ignored\)")
 
         async def again():
             bob, users = await login(a.port, "bob")

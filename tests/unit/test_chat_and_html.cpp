@@ -71,6 +71,16 @@ TEST(ChatProtocol, RoomEventsAsTheServersSendThem) {
                             R"({"type":"LOGIN","name":"","server":"A"})", R"({"type":"DANCE","name":"a","server":"A"})",
                             R"({"type":"LOGIN","name":7,"server":"A"})", "not json"})
         EXPECT_FALSE(chat::parse_room_event(bad)) << bad;
+    // What no client could have sent is not an event either (a forged or foreign publisher).
+    chat::Limits limits;
+    limits.max_name_chars = 3;
+    limits.max_message_bytes = 5;
+    EXPECT_TRUE(chat::parse_room_event(R"({"type":"LOGIN","name":"κόσ","server":"A"})", limits));  // 3 characters, 6 bytes
+    EXPECT_FALSE(chat::parse_room_event(R"({"type":"LOGIN","name":"abcd","server":"A"})", limits));
+    EXPECT_TRUE(chat::parse_room_event(R"({"type":"CHAT","name":"a","message":"12345","server":"A"})", limits));
+    EXPECT_FALSE(chat::parse_room_event(R"({"type":"CHAT","name":"a","message":"123456","server":"A"})", limits));
+    EXPECT_TRUE(chat::parse_room_event(chat::room_event_json({Kind::logout, "a", {}, std::string(chat::kMaxServerName, 's')})));
+    EXPECT_FALSE(chat::parse_room_event(chat::room_event_json({Kind::logout, "a", {}, std::string(chat::kMaxServerName + 1, 's')})));
 }
 
 TEST(ChatProtocol, WhatAPageShowsForEachMessage) {
