@@ -21,6 +21,7 @@
 #include "client/client.hpp"
 #include "net/signals.hpp"
 #include "net/socket.hpp"
+#include "i18n/i18n.hpp"
 #include "print/print.hpp"
 #include "proto/chat.hpp"
 #include "proto/random.hpp"
@@ -37,7 +38,7 @@ namespace {
 // machine, the process and 8 random bytes from OpenSSL (never from --seed).
 std::string server_id(const server::Server& srv) {
     std::array<unsigned char, 8> tag{};
-    if (RAND_bytes(tag.data(), static_cast<int>(tag.size())) != 1) throw std::runtime_error("OpenSSL's RAND_bytes failed");
+    if (RAND_bytes(tag.data(), static_cast<int>(tag.size())) != 1) throw std::runtime_error(trs("OpenSSL's RAND_bytes failed"));
     std::array<char, 64> host{};
     if (::gethostname(host.data(), host.size() - 1) != 0) host[0] = '\0';
     std::string hex;
@@ -77,11 +78,11 @@ struct Node {
             try {
                 srv.run();
             } catch (const std::exception& e) {
-                print::err(fmt::format("error: server {} stopped: {}", name, e.what()));
+                print::err(trf("error: server {} stopped: {}", name, e.what()));
             }
         });
         if (in.wait_for(patience) != std::future_status::ready)
-            throw std::runtime_error(fmt::format("server {} could not join the room on Redis within {} s", name,
+            throw std::runtime_error(trf("server {} could not join the room on Redis within {} s", name,
                                                  std::chrono::duration<double>(patience).count()));
     }
     // Stops serving (1001 to its clients) and says goodbye to Redis: its people are logged out
@@ -154,7 +155,7 @@ std::optional<std::string> next_text(Bot& bot, std::chrono::milliseconds wait) {
 void expect(Bot& bot, int count, std::chrono::milliseconds wait = 5s) {
     for (int i = 0; i < count; ++i) {
         auto m = next_text(bot, wait);
-        print::out(print::fit(fmt::format("  {:<6} on {} sees  {}", bot.name, bot.server, m ? chat::screen_line(*m) : "(nothing arrived)"), 100) +
+        print::out(print::fit(trf("  {:<6} on {} sees  {}", bot.name, bot.server, m ? chat::screen_line(*m) : tr("(nothing arrived)")), 100) +
                    "\n");
     }
 }
@@ -165,12 +166,12 @@ int demo(std::list<Node>& nodes, apps::RedisProcess& redis, Heard& heard, Random
     auto join = [&](const std::string& name, Node& node) {
         return Bot{name, node.name, Client("127.0.0.1", node.srv.local().port, "/ws", random)};
     };
-    say("Redis, and two chat servers subscribed to the room's channel");
-    print::out(fmt::format("  Redis     redis-server on 127.0.0.1:{} (started for this demo; it saves nothing)\n", redis.port()));
+    say(tr("Redis, and two chat servers subscribed to the room's channel"));
+    print::out(trf("  Redis     redis-server on 127.0.0.1:{} (started for this demo; it saves nothing)\n", redis.port()));
     for (Node& n : nodes)
-        print::out(fmt::format("  server {}  ws://{}/ws   SUBSCRIBE {}\n", n.name, n.srv.local().str(), n.bus.channel()));
+        print::out(trf("  server {}  ws://{}/ws   SUBSCRIBE {}\n", n.name, n.srv.local().str(), n.bus.channel()));
 
-    say("alice logs in on server A, bob on server B: one room");
+    say(tr("alice logs in on server A, bob on server B: one room"));
     Bot alice = join("alice", a);
     alice.client.send_text(chat::client_login_json("alice"));
     expect(alice, 2);
@@ -179,7 +180,7 @@ int demo(std::list<Node>& nodes, apps::RedisProcess& redis, Heard& heard, Random
     expect(bob, 2);  // USERS holds alice, who is on the other server
     expect(alice, 1);
 
-    say("follow one message: alice → server A → PUBLISH → Redis → server B → bob");
+    say(tr("follow one message: alice → server A → PUBLISH → Redis → server B → bob"));
     heard.clear();
     const std::string text = "hello from server A";
     alice.client.send_text(chat::client_chat_json(text));
@@ -193,63 +194,64 @@ int demo(std::list<Node>& nodes, apps::RedisProcess& redis, Heard& heard, Random
             print::out(print::fit(fmt::format("  {}      {}", n->name, line), 100) + "\n");
     print::out(fmt::format("  B      → bob     {}\n", to_bob ? print::bare(*to_bob, 60) : "(nothing)"));
     print::out(fmt::format("  A      → alice   {}\n", to_alice ? print::bare(*to_alice, 60) : "(nothing)"));
-    print::out("  Server A did not send alice's message to alice itself: it waited for Redis to hand it\n"
-               "  back, like every server. Every client on every server sees the room in Redis's one order.\n");
+    print::out(tr("  Server A did not send alice's message to alice itself: it waited for Redis to hand it\n"
+               "  back, like every server. Every client on every server sees the room in Redis's one order.\n"));
 
-    say("a name belongs to the room, not to one server");
+    say(tr("a name belongs to the room, not to one server"));
     Bot carol = join("carol", b);
     carol.client.send_text(chat::client_login_json("alice"));
     expect(carol, 1);
-    print::out("  B knew alice from the room's events. Two people asking two servers for one new name at the\n"
-               "  same moment are settled by Redis: the claim is one script (HSETNX, then PUBLISH); one wins.\n");
+    print::out(tr("  B knew alice from the room's events. Two people asking two servers for one new name at the\n"
+               "  same moment are settled by Redis: the claim is one script (HSETNX, then PUBLISH); one wins.\n"));
 
-    say("server B dies without a word (as with kill -9): A notices when B's alive key expires");
+    say(tr("server B dies without a word (as with kill -9): A notices when B's alive key expires"));
     auto died = std::chrono::steady_clock::now();
     b.bus.go_silent();  // no more renewals, no goodbye: to Redis and to A, B is gone
     b.srv.stop();
     b.thread.join();
     auto gone = next_text(alice, 10s);
-    print::out(fmt::format("  alice  on A sees  {}   ({:.1f} s later)\n", gone ? chat::screen_line(*gone) : "(nothing arrived)",
+    print::out(trf("  alice  on A sees  {}   ({:.1f} s later)\n", gone ? chat::screen_line(*gone) : tr("(nothing arrived)"),
                            std::chrono::duration<double>(std::chrono::steady_clock::now() - died).count()));
     for (const auto& line : heard.take(a.name, "presence")) print::out(print::fit(fmt::format("  A      {}", line), 100) + "\n");
 
-    say("Redis restarts, empty: A is cut off, tells its clients, reconnects and joins again");
+    say(tr("Redis restarts, empty: A is cut off, tells its clients, reconnects and joins again"));
     redis.restart();
     expect(alice, 1);  // the split
     expect(alice, 1, 10s);  // the room, afresh
     alice.client.send_text(chat::client_chat_json("still here?"));
     expect(alice, 1);
-    print::out("  What pub/sub does not keep: a message published while a server is cut off never reaches\n"
-               "  that server's clients (at most once), and Redis kept no names (A registered alice again).\n");
+    print::out(tr("  What pub/sub does not keep: a message published while a server is cut off never reaches\n"
+               "  that server's clients (at most once), and Redis kept no names (A registered alice again).\n"));
 
-    say("the end: server A stops; every client gets close 1001");
+    say(tr("the end: server A stops; every client gets close 1001"));
     a.srv.stop();
     Received last = alice.client.receive(5s);
-    print::out(fmt::format("  alice  on A sees  close {} ({})\n", last.code, close_code_name(last.code)));
+    print::out(trf("  alice  on A sees  close {} ({})\n", last.code, close_code_name(last.code)));
     return 0;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"Lesson 10: one room, many servers. Lesson 5's chat room on several servers at once, joined\n"
-                 "through Redis pub/sub: one order for everyone, names unique across servers, dead servers noticed."};
+    i18n::choose(argc, argv);  // before any sentence is made, --help's too
+    CLI::App app{trs("Lesson 10: one room, many servers. Lesson 5's chat room on several servers at once, joined\n"
+                 "through Redis pub/sub: one order for everyone, names unique across servers, dead servers noticed.")};
     lesson::Common common;
     lesson::ChatServer chat;
     std::string redis_text, room = "chat";
     int servers = 1;
     lesson::add_chat_server_options(app, common, chat);
-    app.add_option("--redis", redis_text, "Redis to use, HOST:PORT (default: start redis-server on a free port, stop it at the end)");
-    app.add_option("--servers", servers, "chat servers to start in this process, on --port, --port+1, … (for a class)")
+    app.add_option("--redis", redis_text, trs("Redis to use, HOST:PORT (default: start redis-server on a free port, stop it at the end)"));
+    app.add_option("--servers", servers, trs("chat servers to start in this process, on --port, --port+1, … (for a class)"))
         ->check(CLI::Range(1, 16))
         ->capture_default_str();
-    app.add_option("--room", room, "the room's name in Redis (ws:ROOM:…): servers with the same Redis and room share it")
+    app.add_option("--room", room, trs("the room's name in Redis (ws:ROOM:…): servers with the same Redis and room share it"))
         ->capture_default_str();
-    lesson::add_output_options(app, common, "-v: each connection event and the Redis side (PUBLISH, each message back, presence); -vv: every frame");
+    lesson::add_output_options(app, common, trs("-v: each connection event and the Redis side (PUBLISH, each message back, presence); -vv: every frame"));
 
     return lesson::run(app, argc, argv, [&]() -> int {
         lesson::apply(common);
-        if (common.demo && !redis_text.empty()) throw std::runtime_error("--demo starts its own Redis: leave out --redis");
+        if (common.demo && !redis_text.empty()) throw std::runtime_error(trs("--demo starts its own Redis: leave out --redis"));
         lesson::ServerTls tls = lesson::apply_chat_server_options(common, chat);
         const server::Options& options = chat.options;
         net::raise_open_file_limit();
@@ -263,7 +265,7 @@ int main(int argc, char** argv) {
         if (!redis_text.empty()) {
             bus_options.redis = apps::parse_redis_address(redis_text);
             if (std::string problem = apps::check_redis(bus_options.redis, 2s); !problem.empty())
-                throw std::runtime_error(fmt::format("cannot reach Redis at {}: {} (start it, or leave out --redis and this "
+                throw std::runtime_error(trf("cannot reach Redis at {}: {} (start it, or leave out --redis and this "
                                                      "lesson starts its own redis-server)",
                                                      bus_options.redis.str(), problem));
         } else {
@@ -306,15 +308,15 @@ int main(int argc, char** argv) {
         const std::string_view scheme = tls.page_scheme();
         print::out(fmt::format("listening on {}://{}/\n", scheme, nodes.front().srv.local().str()));
         for (auto n = std::next(nodes.begin()); n != nodes.end(); ++n)
-            print::out(fmt::format("also listening on {}://{}/ (server {})\n", scheme, n->srv.local().str(), n->name));
-        print::out(fmt::format("Redis {}{}, room \"{}\"\n", bus_options.redis.str(),
-                               own_redis ? " (redis-server started by this lesson, stopped with it)" : "", room));
+            print::out(trf("also listening on {}://{}/ (server {})\n", scheme, n->srv.local().str(), n->name));
+        print::out(trf("Redis {}{}, room \"{}\"\n", bus_options.redis.str(),
+                               own_redis ? tr(" (redis-server started by this lesson, stopped with it)"): "", room));
         print::out(tls.story);
         early.open();
 
         int rc = 0;
         if (common.demo) {
-            print::out("Bots on two servers chat through Redis; each line is what a bot's page would show.\n\n");
+            print::out(tr("Bots on two servers chat through Redis; each line is what a bot's page would show.\n\n"));
             try {
                 rc = demo(nodes, *own_redis, heard, random);
             } catch (...) {
@@ -324,16 +326,16 @@ int main(int argc, char** argv) {
         } else {
             std::string a = fmt::format("{}://{}/", scheme, nodes.front().srv.local().str());
             std::string b = fmt::format("{}://{}/", scheme, nodes.back().srv.local().str());
-            print::out(fmt::format("Open {}?name=alice and {}?name=bob: {}. One room.\n"
+            print::out(trf("Open {}?name=alice and {}?name=bob: {}. One room.\n"
                                    "(another server: lesson10-scale-out --redis {} --port N)\n",
-                                   a, b, servers > 1 ? "two servers" : "the same server, until you start another",
+                                   a, b, servers > 1 ? tr("two servers"): tr("the same server, until you start another"),
                                    bus_options.redis.str()));
             for (Node& n : nodes) n.thread.join();  // until a signal stops them all
         }
         std::size_t left = 0;
         for (Node& n : nodes) left += n.stop();
         if (!common.demo)
-            print::out(fmt::format("stopped: every client was sent close 1001; Redis was told {} left\n",
+            print::out(trf("stopped: every client was sent close 1001; Redis was told {} left\n",
                                    left == 1 ? "1 person" : fmt::format("{} people", left)));
         return rc;
     });

@@ -10,6 +10,7 @@
 #include "apps/echo.hpp"
 #include "net/socket.hpp"
 #include "print/frame_diagram.hpp"
+#include "i18n/i18n.hpp"
 #include "print/print.hpp"
 #include "proto/frame.hpp"
 #include "server/lesson_cli.hpp"
@@ -41,22 +42,22 @@ print::ExplainOptions explain_options(const lesson::Common& common) {
 int demo() {
     const std::array<std::uint8_t, 4> key{0x37, 0xfa, 0x21, 0x3d};
     std::vector<RfcExample> examples = {
-        {"A single-frame unmasked text message", {.opcode = 0x1}, "Hello", parse_hex({"81 05 48 65 6c 6c 6f"})},
-        {"A single-frame masked text message", {.opcode = 0x1, .masked = true, .mask = key}, "Hello",
+        {N_("A single-frame unmasked text message"), {.opcode = 0x1}, "Hello", parse_hex({"81 05 48 65 6c 6c 6f"})},
+        {N_("A single-frame masked text message"), {.opcode = 0x1, .masked = true, .mask = key}, "Hello",
          parse_hex({"81 85 37 fa 21 3d 7f 9f 4d 51 58"})},
-        {"A fragmented unmasked text message: the first fragment", {.opcode = 0x1, .fin = false}, "Hel",
+        {N_("A fragmented unmasked text message: the first fragment"), {.opcode = 0x1, .fin = false}, "Hel",
          parse_hex({"01 03 48 65 6c"})},
-        {"A fragmented unmasked text message: the last fragment", {.opcode = 0x0}, "lo", parse_hex({"80 02 6c 6f"})},
-        {"An unmasked ping request", {.opcode = 0x9}, "Hello", parse_hex({"89 05 48 65 6c 6c 6f"})},
-        {"A masked ping response (pong)", {.opcode = 0xA, .masked = true, .mask = key}, "Hello",
+        {N_("A fragmented unmasked text message: the last fragment"), {.opcode = 0x0}, "lo", parse_hex({"80 02 6c 6f"})},
+        {N_("An unmasked ping request"), {.opcode = 0x9}, "Hello", parse_hex({"89 05 48 65 6c 6c 6f"})},
+        {N_("A masked ping response (pong)"), {.opcode = 0xA, .masked = true, .mask = key}, "Hello",
          parse_hex({"8a 85 37 fa 21 3d 7f 9f 4d 51 58"})},
-        {"256 bytes binary message in a single unmasked frame", {.opcode = 0x2}, std::string(256, '\x5a'),
+        {N_("256 bytes binary message in a single unmasked frame"), {.opcode = 0x2}, std::string(256, '\x5a'),
          parse_hex({"82 7E 01 00"}) + std::string(256, '\x5a')},
-        {"64KiB binary message in a single unmasked frame", {.opcode = 0x2}, std::string(65536, '\x5a'),
+        {N_("64KiB binary message in a single unmasked frame"), {.opcode = 0x2}, std::string(65536, '\x5a'),
          parse_hex({"82 7F 00 00 00 00 00 01 00 00"}) + std::string(65536, '\x5a')},
     };
-    print::out("The examples of RFC 6455 §5.7, built by src/proto/frame.cpp and checked against the RFC's bytes.\n"
-               "(The RFC leaves the 256-byte and 64 KiB payloads open; here they are 0x5a bytes.)\n\n");
+    print::out(tr("The examples of RFC 6455 §5.7, built by src/proto/frame.cpp and checked against the RFC's bytes.\n"
+               "(The RFC leaves the 256-byte and 64 KiB payloads open; here they are 0x5a bytes.)\n\n"));
     bool all_match = true;
     std::string fragments;
     for (std::size_t i = 0; i < examples.size(); ++i) {
@@ -64,55 +65,56 @@ int demo() {
         std::string built = build_frame(ex.spec, ex.payload);
         bool match = built == ex.rfc_bytes;
         all_match &= match;
-        print::out(fmt::format("{} {}\n   bytes: {}\n   {} byte for byte the RFC's\n", print::paint(fmt::format("Example {}:", i + 1), print::Style::bold),
-                               ex.title, print::hex(std::string_view(built).substr(0, std::min<std::size_t>(built.size(), 16))) +
-                                             (built.size() > 16 ? fmt::format(" … ({} bytes)", built.size()) : ""),
+        print::out(trf("{} {}\n   bytes: {}\n   {} byte for byte the RFC's\n", print::paint(trf("Example {}:", i + 1), print::Style::bold),
+                               tr(ex.title), print::hex(std::string_view(built).substr(0, std::min<std::size_t>(built.size(), 16))) +
+                                             (built.size() > 16 ? trf(" … ({} bytes)", built.size()) : ""),
                                print::check_mark(match)));
         if (i == 2) { fragments = built; continue; }  // the two fragments are decoded together
         if (i == 3) built = fragments + built;
         print::out(print::explain_frames(built, {.unmask_steps = i == 1}) + "\n");
         print::pause();
     }
-    print::out(fmt::format("{} all eight frames match RFC 6455 §5.7\n", print::check_mark(all_match)));
+    print::out(trf("{} all eight frames match RFC 6455 §5.7\n", print::check_mark(all_match)));
     return all_match ? 0 : 1;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"Lesson 4: the WebSocket frame. Decode and encode frames drawn as RFC 6455 §5.2 draws them,\n"
-                 "or serve an echo server that dissects every frame a browser sends."};
+    i18n::choose(argc, argv);  // before any sentence is made, --help's too
+    CLI::App app{trs("Lesson 4: the WebSocket frame. Decode and encode frames drawn as RFC 6455 §5.2 draws them,\n"
+                 "or serve an echo server that dissects every frame a browser sends.")};
     app.require_subcommand(0, 1);
     app.fallthrough();  // -v, --color, --seed may also come after the subcommand
     lesson::Common common;
-    lesson::add_output_options(app, common, "serve -v: one line per frame, -vv: each frame drawn; decode, encode -v: every byte unmasked");
-    app.add_flag("--demo", common.demo, "the RFC 6455 §5.7 examples, byte for byte, each decoded and explained");
+    lesson::add_output_options(app, common, trs("serve -v: one line per frame, -vv: each frame drawn; decode, encode -v: every byte unmasked"));
+    app.add_flag("--demo", common.demo, trs("the RFC 6455 §5.7 examples, byte for byte, each decoded and explained"));
 
-    auto* decode = app.add_subcommand("decode", "draw and explain the frames in these bytes (hex)");
+    auto* decode = app.add_subcommand("decode", trs("draw and explain the frames in these bytes (hex)"));
     std::vector<std::string> hex_words;
-    decode->add_option("bytes", hex_words, "bytes in hex, e.g. 81 05 48 65 6c 6c 6f (0x and spaces optional)")->required();
+    decode->add_option("bytes", hex_words, trs("bytes in hex, e.g. 81 05 48 65 6c 6c 6f (0x and spaces optional)"))->required();
 
-    auto* encode = app.add_subcommand("encode", "build a frame and explain it");
+    auto* encode = app.add_subcommand("encode", trs("build a frame and explain it"));
     std::string text, binary_hex, ping, pong, mask_hex;
     std::vector<std::string> close_args;
     bool random_mask = false, no_mask = false, no_fin = false;
     int opcode = -1;
     std::size_t repeat = 1;
-    auto* payload_group = encode->add_option_group("payload", "what the frame carries (pick one)");
-    payload_group->add_option("--text", text, "a text frame with this text");
-    payload_group->add_option("--binary", binary_hex, "a binary frame with these bytes (hex)");
-    payload_group->add_option("--ping", ping, "a ping with this payload");
-    payload_group->add_option("--pong", pong, "a pong with this payload");
-    payload_group->add_option("--close", close_args, "a close frame: CODE [REASON]")->expected(1, 2);
+    auto* payload_group = encode->add_option_group("payload", trs("what the frame carries (pick one)"));
+    payload_group->add_option("--text", text, trs("a text frame with this text"));
+    payload_group->add_option("--binary", binary_hex, trs("a binary frame with these bytes (hex)"));
+    payload_group->add_option("--ping", ping, trs("a ping with this payload"));
+    payload_group->add_option("--pong", pong, trs("a pong with this payload"));
+    payload_group->add_option("--close", close_args, trs("a close frame: CODE [REASON]"))->expected(1, 2);
     payload_group->require_option(1);
-    encode->add_option("--repeat", repeat, "repeat the payload N times (try 126 or 65536 with --text a)")->check(CLI::Range(1, 1 << 24));
-    auto* mask_opt = encode->add_option("--mask", mask_hex, "mask with this 4-byte key (hex), as a client must");
-    encode->add_flag("--random-mask", random_mask, "mask with a random key (see --seed)")->excludes(mask_opt);
-    encode->add_flag("--no-mask", no_mask, "do not mask, as a server sends (the default)")->excludes(mask_opt);
-    encode->add_flag("--no-fin", no_fin, "clear FIN: the first fragment of a longer message");
-    encode->add_option("--opcode", opcode, "force this opcode (0-15), even a wrong one")->check(CLI::Range(0, 15));
+    encode->add_option("--repeat", repeat, trs("repeat the payload N times (try 126 or 65536 with --text a)"))->check(CLI::Range(1, 1 << 24));
+    auto* mask_opt = encode->add_option("--mask", mask_hex, trs("mask with this 4-byte key (hex), as a client must"));
+    encode->add_flag("--random-mask", random_mask, trs("mask with a random key (see --seed)"))->excludes(mask_opt);
+    encode->add_flag("--no-mask", no_mask, trs("do not mask, as a server sends (the default)"))->excludes(mask_opt);
+    encode->add_flag("--no-fin", no_fin, trs("clear FIN: the first fragment of a longer message"));
+    encode->add_option("--opcode", opcode, trs("force this opcode (0-15), even a wrong one"))->check(CLI::Range(0, 15));
 
-    auto* serve = app.add_subcommand("serve", "an echo server that keeps RFC 6455; -v prints each frame, -vv draws it");
+    auto* serve = app.add_subcommand("serve", trs("an echo server that keeps RFC 6455; -v prints each frame, -vv draws it"));
     lesson::add_server_options(*serve, common);
     lesson::add_html_dir_option(*serve, common);
     lesson::TlsFlags tls_flags;
@@ -121,7 +123,7 @@ int main(int argc, char** argv) {
     options.index_page = "framing.html";
     // No keep-alive pings by default: a conformance suite must see only the frames it asked for.
     lesson::LimitSeconds limit_seconds;
-    lesson::add_limit_options(*serve, options, limit_seconds, "reading from it pauses");
+    lesson::add_limit_options(*serve, options, limit_seconds, tr("reading from it pauses"));
     lesson::add_deflate_options(*serve, options.deflate, true);
     serve->remove_option(serve->get_option("--demo"));
 
@@ -145,7 +147,7 @@ int main(int argc, char** argv) {
                 const std::string& text_code = close_args[0];
                 auto [end, ec] = std::from_chars(text_code.data(), text_code.data() + text_code.size(), code);
                 if (ec != std::errc() || end != text_code.data() + text_code.size() || code > 65535)
-                    throw std::runtime_error("--close takes a code from 0 to 65535, then a reason: --close 1000 bye");
+                    throw std::runtime_error(trs("--close takes a code from 0 to 65535, then a reason: --close 1000 bye"));
                 payload = close_payload(static_cast<std::uint16_t>(code), close_args.size() > 1 ? close_args[1] : "");
             }
             std::string once = payload;
@@ -154,7 +156,7 @@ int main(int argc, char** argv) {
             spec.fin = !no_fin;
             if (!mask_hex.empty()) {
                 std::string key = parse_hex({mask_hex});
-                if (key.size() != 4) throw std::runtime_error("--mask takes exactly 4 bytes, e.g. --mask 37fa213d");
+                if (key.size() != 4) throw std::runtime_error(trs("--mask takes exactly 4 bytes, e.g. --mask 37fa213d"));
                 spec.masked = true;
                 std::copy(key.begin(), key.end(), spec.mask.begin());
             } else if (random_mask) {
@@ -186,10 +188,10 @@ int main(int argc, char** argv) {
             const std::string_view scheme = tls.page_scheme();
             print::out(fmt::format("listening on {}://{}/\n", scheme, srv.local().str()));
             print::out(tls.story);
-            print::out(fmt::format("Open {}://{}/ in a browser, or point any WebSocket client at {}://{}/\n", scheme,
+            print::out(trf("Open {}://{}/ in a browser, or point any WebSocket client at {}://{}/\n", scheme,
                                    srv.local().str(), tls.ws_scheme(), srv.local().str()));
             srv.run();
-            print::out("stopped: every client was sent close 1001 (going away)\n");
+            print::out(tr("stopped: every client was sent close 1001 (going away)\n"));
             return 0;
         }
         if (common.demo) return demo();

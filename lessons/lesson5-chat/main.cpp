@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "net/socket.hpp"
+#include "i18n/i18n.hpp"
 #include "print/print.hpp"
 #include "client/client.hpp"
 #include "proto/chat.hpp"
@@ -30,15 +31,15 @@ struct Bot {
 // What a bot's page would show for one message from the server.
 std::string as_screen_line(const ClientMessage& m) {
     if (m.kind == Event::Kind::close)
-        return fmt::format("connection closed: {} ({}) {}", m.code, close_code_name(m.code), print::printable(m.reason));
-    if (m.kind != Event::Kind::message) return "(nothing arrived)";
+        return trf("connection closed: {} ({}) {}", m.code, close_code_name(m.code), print::printable(m.reason));
+    if (m.kind != Event::Kind::message) return std::string(tr("(nothing arrived)"));
     std::string line = chat::screen_line(m.payload);
     return line.rfind("error: ", 0) == 0 ? print::paint(line, print::Style::red) : line;
 }
 
 void expect(Bot& bot, int count) {
     for (int i = 0; i < count; ++i)
-        print::out(fmt::format("  {:<6} sees  {}\n", bot.name, as_screen_line(bot.client.receive(5s))));
+        print::out(trf("  {:<6} sees  {}\n", bot.name, as_screen_line(bot.client.receive(5s))));
 }
 
 void say(const std::string& what) {
@@ -50,18 +51,18 @@ int demo(server::Server& srv, Random& random) {
     std::uint16_t port = srv.local().port;
     auto join = [&](const std::string& name) { return Bot{name, Client("127.0.0.1", port, "/ws", random)}; };
 
-    say("alice connects and logs in");
+    say(tr("alice connects and logs in"));
     Bot alice = join("alice");
     alice.client.send_text(chat::client_login_json("alice"));
     expect(alice, 2);  // USERS, then her own LOGIN
 
-    say("bob connects and logs in");
+    say(tr("bob connects and logs in"));
     Bot bob = join("bob");
     bob.client.send_text(chat::client_login_json("bob"));
     expect(bob, 2);
     expect(alice, 1);
 
-    say("a third bot tries the name \"alice\", which is taken, then logs in as carol");
+    say(tr("a third bot tries the name \"alice\", which is taken, then logs in as carol"));
     Bot carol = join("carol");
     carol.client.send_text(chat::client_login_json("alice"));
     expect(carol, 1);
@@ -70,20 +71,20 @@ int demo(server::Server& srv, Random& random) {
     expect(alice, 1);
     expect(bob, 1);
 
-    say("alice says hello; everyone, alice too, gets the message");
+    say(tr("alice says hello; everyone, alice too, gets the message"));
     alice.client.send_text(chat::client_chat_json("hello, room!"));
     for (Bot* b : {&alice, &bob, &carol}) expect(*b, 1);
-    say("bob answers");
+    say(tr("bob answers"));
     bob.client.send_text(chat::client_chat_json("hi alice 👋"));
     for (Bot* b : {&alice, &bob, &carol}) expect(*b, 1);
 
-    say("carol leaves (close 1000); the others see her go");
+    say(tr("carol leaves (close 1000); the others see her go"));
     auto reply = carol.client.close(1000, "bye");
-    print::out(fmt::format("  carol  sees  the server's close reply: {} ({})\n", reply.code, close_code_name(reply.code)));
+    print::out(trf("  carol  sees  the server's close reply: {} ({})\n", reply.code, close_code_name(reply.code)));
     expect(alice, 1);
     expect(bob, 1);
 
-    say("the server shuts down (as on Ctrl-C): every client gets close 1001");
+    say(tr("the server shuts down (as on Ctrl-C): every client gets close 1001"));
     srv.stop();
     expect(alice, 1);
     expect(bob, 1);
@@ -93,12 +94,13 @@ int demo(server::Server& srv, Random& random) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"Lesson 5: a chat room. Serves html/chatroom.html and upgrades /ws on one port;\n"
-                 "one thread, an epoll loop, every message to everyone in order. Open it in two tabs."};
+    i18n::choose(argc, argv);  // before any sentence is made, --help's too
+    CLI::App app{trs("Lesson 5: a chat room. Serves html/chatroom.html and upgrades /ws on one port;\n"
+                 "one thread, an epoll loop, every message to everyone in order. Open it in two tabs.")};
     lesson::Common common;
     lesson::ChatServer chat;
     lesson::add_chat_server_options(app, common, chat);
-    lesson::add_output_options(app, common, "-v: one line per connection event (connect, LOGIN, CHAT, close); -vv: every frame");
+    lesson::add_output_options(app, common, trs("-v: one line per connection event (connect, LOGIN, CHAT, close); -vv: every frame"));
 
     return lesson::run(app, argc, argv, [&]() -> int {
         lesson::apply(common);
@@ -114,17 +116,17 @@ int main(int argc, char** argv) {
         print::out(fmt::format("listening on {}://{}/\n", scheme, srv.local().str()));
         print::out(tls.story);
         if (!common.demo) {
-            print::out(fmt::format("Open {}://{}/?name=alice and {}://{}/?name=bob in two browser tabs.\n"
+            print::out(trf("Open {}://{}/?name=alice and {}://{}/?name=bob in two browser tabs.\n"
                                    "(up to about {} clients at once: the open-file limit; Ctrl-C closes every client with 1001)\n",
                                    scheme, srv.local().str(), scheme, srv.local().str(), files > 16 ? files - 16 : files));
             if (options.tls && chat.tls.cert.empty())
-                print::out("(a browser warns about a certificate it does not know: accept it for this page, or\n"
-                           " start Chromium with --ignore-certificate-errors; lesson 7 says why)\n");
+                print::out(tr("(a browser warns about a certificate it does not know: accept it for this page, or\n"
+                           " start Chromium with --ignore-certificate-errors; lesson 7 says why)\n"));
             srv.run();
-            print::out("stopped: every client was sent close 1001 (going away)\n");
+            print::out(tr("stopped: every client was sent close 1001 (going away)\n"));
             return 0;
         }
-        print::out("Three built-in bots chat through the real server; each line is what a bot's page would show.\n\n");
+        print::out(tr("Three built-in bots chat through the real server; each line is what a bot's page would show.\n\n"));
         // The server on its own thread; the bots below are its clients.
         Random random(common.seed);
         return lesson::run_beside(srv, [&] { return demo(srv, random); });

@@ -15,6 +15,7 @@
 #include "apps/socketio_chat.hpp"
 #include "client/client.hpp"
 #include "client/socketio_client.hpp"
+#include "i18n/i18n.hpp"
 #include "print/print.hpp"
 #include "proto/chat.hpp"
 #include "server/html.hpp"
@@ -100,7 +101,7 @@ private:
 void say(const std::string& what) { print::part(what); }
 
 // What a client's page would show for one §5 message.
-std::string shown(const std::optional<std::string>& json) { return json ? chat::screen_line(*json) : "(nothing arrived)"; }
+std::string shown(const std::optional<std::string>& json) { return json ? chat::screen_line(*json) : tr("(nothing arrived)"); }
 
 int demo(server::Server& srv, Random& random) {
     std::uint16_t port = srv.local().port;
@@ -117,76 +118,77 @@ int demo(server::Server& srv, Random& random) {
         };
     };
 
-    say("alice's page calls io(): Engine.IO opens a session with an HTTP GET (long-polling)");
-    print::out("  Each line is what alice's socket.io client (one written here) sends, and ← what comes back.\n");
+    say(tr("alice's page calls io(): Engine.IO opens a session with an HTTP GET (long-polling)"));
+    print::out(tr("  Each line is what alice's socket.io client (one written here) sends, and ← what comes back.\n"));
     SocketIoClient alice("127.0.0.1", port, random, SocketIoClient::Start::polling_then_upgrade, wire("alice"));
-    print::out(fmt::format("  alice's session: sid {}, on a WebSocket now: {}\n", alice.sid().substr(0, 6) + "…",
+    print::out(trf("  alice's session: sid {}, on a WebSocket now: {}\n", alice.sid().substr(0, 6) + "…",
                            alice.on_websocket() ? "yes" : "no"));
 
-    say("socket.send({type:'LOGIN', name:'alice'}) is an EVENT \"message\": 42[\"message\",{…}]");
+    say(tr("socket.send({type:'LOGIN', name:'alice'}) is an EVENT \"message\": 42[\"message\",{…}]"));
     alice.send(chat::client_login_json("alice"));
-    print::out(fmt::format("  alice  sees  {}\n", shown(alice.next_message(5s))));
-    print::out(fmt::format("  alice  sees  {}\n", shown(alice.next_message(5s))));
+    print::out(trf("  alice  sees  {}\n", shown(alice.next_message(5s))));
+    print::out(trf("  alice  sees  {}\n", shown(alice.next_message(5s))));
 
-    say("bob is lesson 5's page: a plain WebSocket on /ws, plain JSON, the same room");
+    say(tr("bob is lesson 5's page: a plain WebSocket on /ws, plain JSON, the same room"));
     Client bob("127.0.0.1", port, "/ws", random);
     bob.send_text(chat::client_login_json("bob"));
     for (int i = 0; i < 2; ++i) {
         auto m = bob.receive(5s);
-        print::out(fmt::format("  bob    frame {}\n", print::bare(m.payload, 80)));
+        print::out(trf("  bob    frame {}\n", print::bare(m.payload, 80)));
     }
-    print::out(fmt::format("  alice  sees  {}\n", shown(alice.next_message(5s))));
+    print::out(trf("  alice  sees  {}\n", shown(alice.next_message(5s))));
 
-    say("alice says hello: bob gets it as plain JSON, alice inside 42[\"message\",…]");
+    say(tr("alice says hello: bob gets it as plain JSON, alice inside 42[\"message\",…]"));
     alice.send(chat::client_chat_json("hello from socket.io"));
-    print::out(fmt::format("  alice  sees  {}\n", shown(alice.next_message(5s))));
-    print::out(fmt::format("  bob    frame {}\n", print::bare(bob.receive(5s).payload, 80)));
+    print::out(trf("  alice  sees  {}\n", shown(alice.next_message(5s))));
+    print::out(trf("  bob    frame {}\n", print::bare(bob.receive(5s).payload, 80)));
     bob.send_text(chat::client_chat_json("hi alice, from a plain WebSocket"));
-    print::out(fmt::format("  bob    frame {}\n", print::bare(bob.receive(5s).payload, 80)));
-    print::out(fmt::format("  alice  sees  {}\n", shown(alice.next_message(5s))));
+    print::out(trf("  bob    frame {}\n", print::bare(bob.receive(5s).payload, 80)));
+    print::out(trf("  alice  sees  {}\n", shown(alice.next_message(5s))));
 
-    say("why a plain WebSocket page cannot talk to socket.io (nor a socket.io page to lesson 5)");
+    say(tr("why a plain WebSocket page cannot talk to socket.io (nor a socket.io page to lesson 5)"));
     Client plain("127.0.0.1", port, "/socket.io/?EIO=4&transport=websocket", random);
     auto first = plain.receive(5s);
-    print::out(fmt::format("  plain  frame {}  ← Engine.IO's open packet\n", print::bare(first.payload, 50)));
-    print::out(fmt::format("  plain  sends {}\n", chat::client_login_json("carol")));
+    print::out(trf("  plain  frame {}  ← Engine.IO's open packet\n", print::bare(first.payload, 50)));
+    print::out(trf("  plain  sends {}\n", chat::client_login_json("carol")));
     plain.send_text(chat::client_login_json("carol"));
     for (int i = 0; i < 3; ++i) {
         auto m = plain.receive(3s);
-        if (m.kind == Event::Kind::message) print::out(fmt::format("  plain  frame {}\n", print::bare(m.payload, 80)));
+        if (m.kind == Event::Kind::message) print::out(trf("  plain  frame {}\n", print::bare(m.payload, 80)));
         if (m.kind == Event::Kind::close) {
-            print::out(fmt::format("  plain  close {} ({}) {}: '{{' is not a packet type (0-6)\n", m.code,
+            print::out(trf("  plain  close {} ({}) {}: '{{' is not a packet type (0-6)\n", m.code,
                                    close_code_name(m.code), print::printable(m.reason, 30)));
             break;
         }
     }
-    print::out("  And the other way round: a socket.io client asks lesson 5's server for /socket.io/ and gets 404.\n");
+    print::out(tr("  And the other way round: a socket.io client asks lesson 5's server for /socket.io/ and gets 404.\n"));
 
-    say("the heartbeat: the server sends 2 (ping) every pingInterval, the client answers 3 (pong)");
+    say(tr("the heartbeat: the server sends 2 (ping) every pingInterval, the client answers 3 (pong)"));
     show_heartbeat = true;
     for (int i = 0; i < 8 && pings_shown < 2; ++i) {
         auto quiet = alice.next_message(500ms);  // nothing comes but the ping, answered inside
-        if (quiet) print::out(fmt::format("  alice  sees  {}\n", shown(quiet)));
+        if (quiet) print::out(trf("  alice  sees  {}\n", shown(quiet)));
     }
     show_heartbeat = false;
 
-    say("alice leaves: 41 (DISCONNECT), then 1 (close); bob sees her go");
+    say(tr("alice leaves: 41 (DISCONNECT), then 1 (close); bob sees her go"));
     alice.disconnect();
-    print::out(fmt::format("  bob    frame {}\n", print::bare(bob.receive(5s).payload, 80)));
+    print::out(trf("  bob    frame {}\n", print::bare(bob.receive(5s).payload, 80)));
 
-    say("the server shuts down: bob's WebSocket gets close 1001");
+    say(tr("the server shuts down: bob's WebSocket gets close 1001"));
     srv.stop();
     auto last = bob.receive(5s);
-    print::out(fmt::format("  bob    close {} ({})\n", last.code, close_code_name(last.code)));
+    print::out(trf("  bob    close {} ({})\n", last.code, close_code_name(last.code)));
     return 0;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app{"Lesson 9: socket.io, unwrapped. The original blog's socket.io chat page on this server:\n"
+    i18n::choose(argc, argv);  // before any sentence is made, --help's too
+    CLI::App app{trs("Lesson 9: socket.io, unwrapped. The original blog's socket.io chat page on this server:\n"
                  "Engine.IO long-polling, the upgrade to a WebSocket, the heartbeat and every Socket.IO\n"
-                 "packet on screen; lesson 5's plain WebSocket pages in the same room."};
+                 "packet on screen; lesson 5's plain WebSocket pages in the same room.")};
     lesson::Common common;
     lesson::add_server_options(app, common);
     lesson::add_html_dir_option(app, common);
@@ -196,29 +198,29 @@ int main(int argc, char** argv) {
     bool as_published = false, quiet = false;
     std::string script_path;
     app.add_option("--page", page_name,
-                   "the page at /: fixed (the blog's, both bugs fixed), typo-fixed (only the typo: its innerHTML "
-                   "runs a message's script), as-published")
+                   trs("the page at /: fixed (the blog's, both bugs fixed), typo-fixed (only the typo: its innerHTML "
+                   "runs a message's script), as-published"))
         ->check(CLI::IsMember({"fixed", "typo-fixed", "as-published"}))
         ->capture_default_str();
-    app.add_flag("--as-published", as_published, "the same as --page as-published");
-    app.add_option("--socket-io-js", script_path, "socket.io's browser script to serve (default: npm's, from install-deps)");
-    app.add_option("--ping-interval", ping_interval, "Engine.IO pingInterval, in seconds: the server pings this often")
+    app.add_flag("--as-published", as_published, trs("the same as --page as-published"));
+    app.add_option("--socket-io-js", script_path, trs("socket.io's browser script to serve (default: npm's, from install-deps)"));
+    app.add_option("--ping-interval", ping_interval, trs("Engine.IO pingInterval, in seconds: the server pings this often"))
         ->check(CLI::Range(0.05, 100.0))  // a held poll is answered by then (the server holds one 2 minutes at most)
         ->capture_default_str();
-    app.add_option("--ping-timeout", ping_timeout, "Engine.IO pingTimeout, in seconds: no pong in this long and the session ends")
+    app.add_option("--ping-timeout", ping_timeout, trs("Engine.IO pingTimeout, in seconds: no pong in this long and the session ends"))
         ->check(CLI::Range(0.05, 3600.0))
         ->capture_default_str();
     app.add_option("--connect-timeout", connect_timeout,
-                   "socket.io's connectTimeout, in seconds: a session that has not CONNECTed by then is ended")
+                   trs("socket.io's connectTimeout, in seconds: a session that has not CONNECTed by then is ended"))
         ->check(CLI::Range(0.05, 3600.0))
         ->capture_default_str();
-    app.add_option("--max-payload", eio.max_payload, "Engine.IO maxPayload: the largest POST body or WebSocket message, in bytes")
+    app.add_option("--max-payload", eio.max_payload, trs("Engine.IO maxPayload: the largest POST body or WebSocket message, in bytes"))
         ->check(CLI::Range(std::size_t{64}, std::size_t{64} << 20))
         ->capture_default_str();
-    app.add_option("--cors", eio.cors_origin, "a page from this origin (http://host:port, or *) may use /socket.io/");
-    app.add_flag("-q,--quiet", quiet, "no line per request and packet (for load tests)");
+    app.add_option("--cors", eio.cors_origin, trs("a page from this origin (http://host:port, or *) may use /socket.io/"));
+    app.add_flag("-q,--quiet", quiet, trs("no line per request and packet (for load tests)"));
     lesson::add_output_options(app, common,
-                               "the packets are always shown (without -q); -v adds every WebSocket frame, -vv as diagrams");
+                               trs("the packets are always shown (without -q); -v adds every WebSocket frame, -vv as diagrams"));
 
     return lesson::run(app, argc, argv, [&]() -> int {
         lesson::apply(common);
@@ -255,24 +257,22 @@ int main(int argc, char** argv) {
         server::Server srv(options, chat);
         server::stop_on_signals(srv);
         print::out(fmt::format("listening on http://{}/\n", srv.local().str()));
-        print::out(fmt::format("Engine.IO (socket.io) at {} · lesson 5's plain WebSocket at /ws\n", eio.path));
+        print::out(trf("Engine.IO (socket.io) at {} · lesson 5's plain WebSocket at /ws\n", eio.path));
         if (!common.demo) {
-            print::out(fmt::format("Open http://{0}/?name=alice and http://{0}/?name=bob: the blog's page,\n"
+            print::out(trf("Open http://{0}/?name=alice and http://{0}/?name=bob: the blog's page,\n"
                                    "{1}; and http://{0}/chatroom.html?name=carol, lesson 5's plain\n"
                                    "WebSocket page. One room.\n",
                                    srv.local().str(),
-                                   page == PageKind::fixed        ? "its bugs fixed"
-                                   : page == PageKind::typo_fixed ? "only its typo fixed: innerHTML runs what is sent"
-                                                                  : "as published: watch the console"));
+                                   page == PageKind::fixed        ? tr("its bugs fixed"): page == PageKind::typo_fixed ? tr("only its typo fixed: innerHTML runs what is sent"): tr("as published: watch the console")));
             if (!script)
-                print::out("socket.io.js is not installed, so the blog's page cannot load it: run\n"
+                print::out(tr("socket.io.js is not installed, so the blog's page cannot load it: run\n"
                            "  scripts/install-deps.sh --browser   (npm's socket.io-client 4.8.1)\n"
-                           "Lesson 5's page, /socket.io/ and --demo work without it.\n");
+                           "Lesson 5's page, /socket.io/ and --demo work without it.\n"));
             srv.run();
-            print::out("stopped: every WebSocket was sent close 1001 (going away)\n");
+            print::out(tr("stopped: every WebSocket was sent close 1001 (going away)\n"));
             return 0;
         }
-        print::out("A socket.io client written here and a lesson-5 bot chat through the real server.\n\n");
+        print::out(tr("A socket.io client written here and a lesson-5 bot chat through the real server.\n\n"));
         // The clients run on another thread than the server: a Random of their own (seeded
         // from --seed too, so a class still sees the same bytes).
         Random clients_random(common.seed ? std::optional<std::uint64_t>(*common.seed + 1) : std::nullopt);

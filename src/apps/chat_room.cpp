@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "i18n/i18n.hpp"
 #include "print/print.hpp"
 
 namespace ws::apps {
@@ -65,10 +66,10 @@ std::string ChatRoom::room_summary(std::string_view without) const {
     std::vector<std::string> names;
     for (const auto& n : roster_.names())
         if (n != without) names.push_back(n);
-    if (names.size() > 8) return fmt::format("room: {} people", names.size());
-    std::string s = "room:";
+    if (names.size() > 8) return trf("room: {} people", names.size());
+    std::string s = tr("room:");
     for (std::size_t i = 0; i < names.size(); ++i) s += (i ? ", " : " ") + names[i];
-    return names.empty() ? "room: empty" : s;
+    return names.empty() ? tr("room: empty") : s;
 }
 
 void ChatRoom::broadcast(std::string_view json) {
@@ -106,7 +107,7 @@ void ChatRoom::receive(Member m, std::string_view payload) {
             }
             if (!bus_->whole()) return reply_error(m, "not sent: the room is split (this server cannot reach the others)");
             if (m.audience->logging())
-                m.audience->log(m.who, fmt::format("CHAT {} → {} clients", print::printable(message.message, 40), roster_.names().size()));
+                m.audience->log(m.who, trf("CHAT {} → {} clients", print::printable(message.message, 40), roster_.names().size()));
             bus_->publish_chat(me->second, message.message);
             return;
         case chat::ClientMessage::Kind::logout:
@@ -141,7 +142,7 @@ void ChatRoom::logged_in(Member m, const std::string& name) {
     else ++through->second;
     // The newcomer gets the full list once; everyone else keeps theirs from LOGIN/LOGOUT.
     m.audience->send(m.who, chat::users_json(roster_.names()));
-    if (m.audience->logging()) m.audience->log(m.who, fmt::format("LOGIN {} · {}", name, room_summary()));
+    if (m.audience->logging()) m.audience->log(m.who, trf("LOGIN {} · {}", name, room_summary()));
 }
 
 void ChatRoom::deliver(const chat::RoomEvent& e) {
@@ -247,7 +248,7 @@ void ChatRoom::leave(Member m, bool announce) {
         bus_->forget(name);
         roster_.apply({chat::RoomEvent::Kind::logout, name, {}, bus_->server()});  // no one to tell
     }
-    if (m.audience->logging()) m.audience->log(m.who, fmt::format("LOGOUT {} · {}", name, room_summary(name)));
+    if (m.audience->logging()) m.audience->log(m.who, trf("LOGOUT {} · {}", name, room_summary(name)));
 }
 
 }  // namespace ws::apps

@@ -1,5 +1,7 @@
 #include "client/client.hpp"
 
+#include "i18n/i18n.hpp"
+
 #include <charconv>
 
 #include <fmt/format.h>
@@ -90,7 +92,7 @@ Client::Client(net::Transport connected, const std::string& host, std::uint16_t 
         return e;
     };
     if (net::write_all(transport(), request_, deadline) != net::IoStatus::ok)
-        throw fail(HandshakeError::Stage::send, "could not send the handshake request", "");
+        throw fail(HandshakeError::Stage::send, tr("could not send the handshake request"), "");
 
     // Read up to the empty line that ends the response head; anything after it is frames.
     http::ResponseParser parser(o.response_limits);
@@ -105,14 +107,13 @@ Client::Client(net::Transport connected, const std::string& host, std::uint16_t 
             continue;
         }
         throw fail(HandshakeError::Stage::no_response,
-                   status == net::IoStatus::timeout ? "no complete response head within " + seconds(o.handshake_timeout)
-                                                    : "the server closed the connection before it answered the handshake",
+                   status == net::IoStatus::timeout ? trf("no complete response head within {}", seconds(o.handshake_timeout))
+                                                    : tr("the server closed the connection before it answered the handshake"),
                    received);
     }
     if (r.status == http::ParseStatus::error) {
         throw fail(HandshakeError::Stage::not_http,
-                   "the answer is not an HTTP response head: " + std::string(http::describe(r.error)) + " (" +
-                       r.detail + ")",
+                   trf("the answer is not an HTTP response head: {} ({})", tr(http::describe(r.error)), r.detail),
                    received);
     }
     response_ = received.substr(0, r.consumed);
@@ -122,8 +123,8 @@ Client::Client(net::Transport connected, const std::string& host, std::uint16_t 
         const auto* failed = result_.first_failure();
         if (r.response.status != 101) read_body(transport(), r.response, received, r.consumed);
         HandshakeError e = fail(HandshakeError::Stage::checks,
-                                "handshake failed: check " + std::to_string(static_cast<int>(failed->check)) + " (" +
-                                    std::string(handshake::name(failed->check)) + "): " + failed->detail,
+                                trf("handshake failed: check {} ({}): {}", static_cast<int>(failed->check),
+                                    handshake::name(failed->check), failed->detail),
                                 received);
         e.response = r.response;
         e.result = result_;

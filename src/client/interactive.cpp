@@ -1,3 +1,4 @@
+#include "i18n/i18n.hpp"
 #include "client/interactive.hpp"
 
 #include <poll.h>
@@ -29,7 +30,7 @@ public:
         if (!incoming && h.masked) {
             std::string masked(payload.substr(0, 16));
             apply_mask(reinterpret_cast<std::uint8_t*>(masked.data()), masked.size(), h.mask);
-            s += fmt::format("   masking key {} (fresh for this frame); on the wire: {}{}\n",
+            s += trf("   masking key {} (fresh for this frame); on the wire: {}{}\n",
                              print::hex(std::span<const std::uint8_t>(h.mask)), masked.empty() ? "(empty)" : print::hex(masked),
                              payload.size() > 16 ? " …" : "");
         }
@@ -67,7 +68,7 @@ public:
         for (;;) {
             if (auto done = drain()) return *done;
             if (closing_ && Clock::now() >= close_deadline_) {
-                print::out(fmt::format("no answer to our close in {} s: closing TCP\n", seconds(options_.close_timeout)));
+                print::out(trf("no answer to our close in {} s: closing TCP\n", seconds(options_.close_timeout)));
                 return 1;
             }
             if (!input_open && !closing_ && Clock::now() >= quiet_deadline) {
@@ -117,19 +118,18 @@ private:
                 case Event::Kind::pong: {
                     auto it = pings_.find(m.payload);
                     if (it == pings_.end()) {
-                        print::out(fmt::format("← pong {} (unasked)\n", print::printable(m.payload, 40)));
+                        print::out(trf("← pong {} (unasked)\n", print::printable(m.payload, 40)));
                         break;
                     }
                     auto rtt = std::chrono::duration<double, std::milli>(Clock::now() - it->second).count();
-                    print::out(fmt::format("← pong {}: round trip {:.2f} ms\n", print::printable(m.payload, 40), rtt));
+                    print::out(trf("← pong {}: round trip {:.2f} ms\n", print::printable(m.payload, 40), rtt));
                     pings_.erase(it);
                     break;
                 }
                 case Event::Kind::close:
                     print::out(describe_received(m) + "\n");
                     if (m.code == static_cast<std::uint16_t>(CloseCode::abnormal)) return 1;
-                    print::out(closing_ ? "the closing handshake is complete; the server closes TCP\n"
-                                        : "answered with a close frame; the server closes TCP\n");
+                    print::out(closing_ ? tr("the closing handshake is complete; the server closes TCP\n"): tr("answered with a close frame; the server closes TCP\n"));
                     client_.finish();
                     return 0;
                 case Event::Kind::fail:
@@ -154,7 +154,7 @@ private:
 
     void send(Opcode opcode, std::string_view payload, std::size_t fragments = 1) {
         if (!client_.session().is_open()) {
-            print::out("not sent: the connection is closing\n");
+            print::out(tr("not sent: the connection is closing\n"));
             return;
         }
         // Compressed first when permessage-deflate was agreed; then in N pieces as even as they
@@ -164,14 +164,14 @@ private:
         if (options_.verbose == 0)
             print::out(fmt::format("→ {} {}{}\n", opcode_name(static_cast<std::uint8_t>(opcode)),
                                    opcode == Opcode::text ? print::printable(payload, 60) : print::hex(payload.substr(0, 20)),
-                                   fragments > 1 ? fmt::format(" in {} fragments", fragments) : ""));
+                                   fragments > 1 ? trf(" in {} fragments", fragments) : ""));
     }
 
     void command(const std::string& line) {
         try {
             if (line.empty() || line[0] != '/') {
                 if (!is_valid_utf8(line)) {
-                    print::out(fmt::format("{} not sent: this line is not valid UTF-8, and a text frame must be "
+                    print::out(trf("{} not sent: this line is not valid UTF-8, and a text frame must be "
                                            "(RFC 6455 §8.1).\n  /binary HEX sends bytes.\n", print::check_mark(false)));
                     return;
                 }
@@ -184,7 +184,7 @@ private:
             if (word == "/help") {
                 print::out(kHelp);
             } else if (word == "/ping") {
-                if (rest.size() > 125) throw std::runtime_error("a ping carries at most 125 bytes (RFC 6455 §5.5)");
+                if (rest.size() > 125) throw std::runtime_error(trs("a ping carries at most 125 bytes (RFC 6455 §5.5)"));
                 pings_[std::string(rest)] = Clock::now();
                 client_.session().ping(rest);
                 client_.flush();
@@ -196,13 +196,13 @@ private:
                 if (!code_text.empty()) {
                     auto [end, ec] = std::from_chars(code_text.data(), code_text.data() + code_text.size(), code);
                     if (ec != std::errc() || end != code_text.data() + code_text.size() || code > 65535)
-                        throw std::runtime_error("/close takes a code (a number), then a reason: /close 1000 bye");
+                        throw std::runtime_error(trs("/close takes a code (a number), then a reason: /close 1000 bye"));
                 }
                 if (!is_valid_close_code(static_cast<std::uint16_t>(code)))
-                    throw std::runtime_error(fmt::format("{} is not a code an endpoint may send (RFC 6455 §7.4); "
+                    throw std::runtime_error(trf("{} is not a code an endpoint may send (RFC 6455 §7.4); "
                                                          "/raw sends one anyway, to probe a server", code));
-                if (!is_valid_utf8(reason)) throw std::runtime_error("the reason must be valid UTF-8 (RFC 6455 §5.5.1)");
-                if (reason.size() > 123) throw std::runtime_error("a close reason has at most 123 bytes (RFC 6455 §5.5)");
+                if (!is_valid_utf8(reason)) throw std::runtime_error(trs("the reason must be valid UTF-8 (RFC 6455 §5.5.1)"));
+                if (reason.size() > 123) throw std::runtime_error(trs("a close reason has at most 123 bytes (RFC 6455 §5.5)"));
                 start_close(static_cast<std::uint16_t>(code), reason);
             } else if (word == "/binary") {
                 send(Opcode::binary, print::parse_hex(rest));
@@ -211,16 +211,16 @@ private:
                 unsigned n = 0;
                 auto [end, ec] = std::from_chars(n_text.data(), n_text.data() + n_text.size(), n);
                 if (ec != std::errc() || end != n_text.data() + n_text.size() || n < 1 || n > 1000)
-                    throw std::runtime_error("/frag takes a count from 1 to 1000, then the text");
+                    throw std::runtime_error(trs("/frag takes a count from 1 to 1000, then the text"));
                 std::string_view text = n_text.size() < rest.size() ? rest.substr(n_text.size() + 1) : "";
-                if (!is_valid_utf8(text)) throw std::runtime_error("not sent: the text is not valid UTF-8 (RFC 6455 §8.1)");
+                if (!is_valid_utf8(text)) throw std::runtime_error(trs("not sent: the text is not valid UTF-8 (RFC 6455 §8.1)"));
                 send(Opcode::text, text, n);
             } else if (word == "/raw") {
                 std::string bytes = print::parse_hex(rest);
-                print::out(fmt::format("→ raw {} bytes, as written: {}\n", bytes.size(), print::hex(bytes.substr(0, 24))));
+                print::out(trf("→ raw {} bytes, as written: {}\n", bytes.size(), print::hex(bytes.substr(0, 24))));
                 client_.send_raw(bytes);
             } else {
-                print::out(fmt::format("unknown command {}; /help lists them\n", word));
+                print::out(trf("unknown command {}; /help lists them\n", word));
             }
         } catch (const std::exception& e) {
             print::out(fmt::format("{} {}\n", print::check_mark(false), e.what()));
@@ -243,15 +243,15 @@ std::string describe_received(const Received& m) {
                        ? fmt::format("← text {}", print::printable(m.payload, 70))
                        : fmt::format("← binary {} B: {}{}", m.payload.size(), print::hex(std::string_view(m.payload).substr(0, 24)),
                                      m.payload.size() > 24 ? " …" : "");
-        case Event::Kind::ping: return fmt::format("← ping {} (answered with a pong)", print::printable(m.payload, 40));
+        case Event::Kind::ping: return trf("← ping {} (answered with a pong)", print::printable(m.payload, 40));
         case Event::Kind::pong: return fmt::format("← pong {}", print::printable(m.payload, 40));
         case Event::Kind::close:
             if (m.code == static_cast<std::uint16_t>(CloseCode::abnormal))
-                return "← the connection ended without a close frame (1006)";
+                return std::string(tr("← the connection ended without a close frame (1006)"));
             return fmt::format("← close {} ({}){}{}", m.code, close_code_name(m.code), m.reason.empty() ? "" : " ",
                                m.reason.empty() ? "" : print::printable(m.reason, 40));
         case Event::Kind::fail:
-            return fmt::format("{} the server broke a rule: {} ({}); closed with {} ({})", print::check_mark(false), m.reason,
+            return trf("{} the server broke a rule: {} ({}); closed with {} ({})", print::check_mark(false), m.reason,
                                name(m.error), m.code, close_code_name(m.code));
         case Event::Kind::need_more: break;
     }

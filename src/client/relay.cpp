@@ -1,3 +1,4 @@
+#include "i18n/i18n.hpp"
 #include "client/relay.hpp"
 
 #include "client/client.hpp"
@@ -133,7 +134,7 @@ private:
             case Event::Kind::message:
                 if (verbose_ > 0) return "";  // each frame was shown already
                 return fmt::format("#{} {} {}{} {}\n", number_, arrow(), e.type == Opcode::text ? "text" : "binary",
-                                   e.compressed ? " (came compressed)" : "",
+                                   e.compressed ? tr(" (came compressed)"): "",
                                    e.type == Opcode::text ? print::printable(e.payload, 60)
                                                           : fmt::format("{} B: {}", e.payload.size(),
                                                                         print::hex(e.payload.substr(0, 16))));
@@ -149,11 +150,11 @@ private:
                                    e.reason.empty() ? "" : " ", e.reason.empty() ? "" : print::printable(e.reason, 40));
             case Event::Kind::fail:
                 if (e.error == FrameError::message_too_big)  // the relay's own limit, not a broken rule
-                    return print::paint(fmt::format("#{} {} a message over {} MiB: forwarded, but from here on not "
+                    return print::paint(trf("#{} {} a message over {} MiB: forwarded, but from here on not "
                                                     "taken apart (the relay keeps at most that much to show)\n",
                                                     number_, arrow(), kShowLimit >> 20),
                                         print::Style::dim);
-                return print::paint(fmt::format("#{} {} the {} broke a rule: {} ({}): {} must fail the connection "
+                return print::paint(trf("#{} {} the {} broke a rule: {} ({}): {} must fail the connection "
                                                 "with {}.\n   Forwarded anyway; from here on not taken apart.\n",
                                                 number_, arrow(), who, e.reason, name(e.error),
                                                 to_server_ ? "a server" : "a client", e.code),
@@ -226,7 +227,7 @@ void pump(server::ThreadedServer& server, const RelayOptions& o, net::Transport&
         // A side that ended is left out (poll reports POLLHUP even for no events): and once one
         // side has ended, the other gets a while to end too, not forever.
         if ((!client_open || !upstream_open) && net::Clock::now() >= linger_until) {
-            print::out(fmt::format("#{} the {} did not end its side in {} s after the other did: closing it\n", number,
+            print::out(trf("#{} the {} did not end its side in {} s after the other did: closing it\n", number,
                                    client_open ? "client" : "server", kLinger.count()));
             return;
         }
@@ -249,7 +250,7 @@ void pump(server::ThreadedServer& server, const RelayOptions& o, net::Transport&
             if (status == net::IoStatus::timeout) continue;
             if (status == net::IoStatus::ok) {
                 if (!forward({chunk, n}, to, d)) {
-                    print::out(fmt::format("#{} the {} is gone; closing the other side too\n", number,
+                    print::out(trf("#{} the {} is gone; closing the other side too\n", number,
                                            side == 0 ? "server" : "client"));
                     return;
                 }
@@ -263,14 +264,14 @@ void pump(server::ThreadedServer& server, const RelayOptions& o, net::Transport&
                 continue;
             }
             if (d.mid_frame()) {
-                print::out(print::paint(fmt::format("#{} the {} dropped the connection in the middle of a frame; "
+                print::out(print::paint(trf("#{} the {} dropped the connection in the middle of a frame; "
                                                     "closing the other side\n", number, who), print::Style::red));
                 return;
             }
-            print::out(fmt::format("#{} the {} closed TCP{}\n", number, who,
+            print::out(trf("#{} the {} closed TCP{}\n", number, who,
                                    d.saw_close() || traffic != Traffic::frames
                                        ? ""
-                                       : " without a close frame (the other side will see 1006)"));
+                                       : tr(" without a close frame (the other side will see 1006)")));
             // Pass the end on: the other side sees the same FIN.
             to.shutdown_write();
             (side == 0 ? client_open : upstream_open) = false;
@@ -289,9 +290,9 @@ void relay(server::ThreadedServer& server, const RelayOptions& o, net::Transport
     if (!read_head(client, request_parser, received, request, net::after(o.handshake_timeout), server)) return;
     // Many connections print at once: each part of a story goes out in one piece.
     const std::string heading =
-        print::heading(fmt::format("#{} from {}: the client's request, for {}", number, peer.str(), o.upstream.str()));
+        print::heading(trf("#{} from {}: the client's request, for {}", number, peer.str(), o.upstream.str()));
     if (request.status == http::ParseStatus::error) {
-        print::out(heading + fmt::format("{} not an HTTP request: {} ({})\n", print::check_mark(false),
+        print::out(heading + trf("{} not an HTTP request: {} ({})\n", print::check_mark(false),
                                          http::describe(request.error), request.detail));
         net::write_all(client, html::response(400, "the relay could not parse this request\n"), net::after(2s));
         return;
@@ -301,7 +302,7 @@ void relay(server::ThreadedServer& server, const RelayOptions& o, net::Transport
     const bool upgrade = handshake::wants_websocket(request.request);
     if (upgrade) {
         print::out(heading + print::head_text(head, o.verbose > 0) +
-                   print::paint("(Host rewritten for the server; every other byte forwarded as it came)\n",
+                   print::paint(tr("(Host rewritten for the server; every other byte forwarded as it came)\n"),
                                 print::Style::dim) +
                    print::server_checks(handshake::check_request(request.request)));
     }
@@ -324,24 +325,23 @@ void relay(server::ThreadedServer& server, const RelayOptions& o, net::Transport
     std::string answer;
     http::ResponseParseResult response;
     if (!read_head(upstream, response_parser, answer, response, net::after(o.handshake_timeout), server)) {
-        print::out(fmt::format("#{} {} the server gave no complete answer in time; closing both\n", number,
+        print::out(trf("#{} {} the server gave no complete answer in time; closing both\n", number,
                                print::check_mark(false)));
         return;
     }
     if (!upgrade) {
         std::string status = response.status == http::ParseStatus::error
-                                 ? "not an HTTP response"
-                                 : fmt::format("{} {}", response.response.status, response.response.reason);
-        print::out(fmt::format("#{} from {}: {} {} → {}  (plain HTTP, not an upgrade: forwarded as it is)\n", number,
+                                 ? tr("not an HTTP response"): fmt::format("{} {}", response.response.status, response.response.reason);
+        print::out(trf("#{} from {}: {} {} → {}  (plain HTTP, not an upgrade: forwarded as it is)\n", number,
                                peer.str(), request.request.method, print::fit(request.request.target, 40),
                                status));
         pump(server, o, client, upstream, number, Traffic::plain_http, std::nullopt, "", received.substr(request.consumed),
              answer);
         return;
     }
-    std::string story = print::heading(fmt::format("#{}: the server's response", number));
+    std::string story = print::heading(trf("#{}: the server's response", number));
     if (response.status == http::ParseStatus::error) {
-        story += fmt::format("{} not an HTTP response: {}; forwarded as it is\n", print::check_mark(false),
+        story += trf("{} not an HTTP response: {}; forwarded as it is\n", print::check_mark(false),
                              http::describe(response.error));
         print::out(story);
         pump(server, o, client, upstream, number, Traffic::refused_upgrade, std::nullopt, answer, received.substr(request.consumed), "");
@@ -360,11 +360,11 @@ void relay(server::ThreadedServer& server, const RelayOptions& o, net::Transport
     // and the relay inflates a copy of each to show it.
     std::optional<ext::DeflateParams> deflate = agreed_deflate(checks);
     if (deflate)
-        story += print::paint("permessage-deflate was agreed: compressed messages (RSV1) are forwarded as they are and "
-                              "shown inflated\n", print::Style::dim);
+        story += print::paint(tr("permessage-deflate was agreed: compressed messages (RSV1) are forwarded as they are and "
+                              "shown inflated\n"), print::Style::dim);
     print::out(story);
     bool switched = response.response.status == 101;
-    if (!switched) print::out(fmt::format("#{} the server did not switch protocols: the rest is forwarded as it is\n", number));
+    if (!switched) print::out(trf("#{} the server did not switch protocols: the rest is forwarded as it is\n", number));
     std::string_view rest = std::string_view(answer).substr(response.consumed);
     pump(server, o, client, upstream, number, switched ? Traffic::frames : Traffic::refused_upgrade, deflate, std::string_view(answer).substr(0, response.consumed),
          received.substr(request.consumed), rest);

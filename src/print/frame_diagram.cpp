@@ -1,3 +1,4 @@
+#include "i18n/i18n.hpp"
 #include "print/frame_diagram.hpp"
 
 #include <fmt/format.h>
@@ -30,14 +31,19 @@ const std::string kRuleHalves = "+-------------------------------+--------------
 
 }  // namespace
 
-std::string_view length_form_name(LengthForm form) {
+namespace {
+// As the diagram says it (a diagram is the same in every language).
+std::string_view length_form_english(LengthForm form) {
     switch (form) {
-        case LengthForm::seven_bit: return "7-bit form: ≤125";
-        case LengthForm::sixteen_bit: return "16-bit form: 126, then 2 bytes";
-        case LengthForm::sixty_four_bit: return "64-bit form: 127, then 8 bytes";
+        case LengthForm::seven_bit: return N_("7-bit form: ≤125");
+        case LengthForm::sixteen_bit: return N_("16-bit form: 126, then 2 bytes");
+        case LengthForm::sixty_four_bit: return N_("64-bit form: 127, then 8 bytes");
     }
     return "";
 }
+}  // namespace
+
+std::string length_form_name(LengthForm form) { return tr(length_form_english(form)); }
 
 std::string frame_diagram(const FrameHeader& h, std::string_view bytes) {
     auto byte = [&](std::size_t i) { return static_cast<unsigned char>(bytes[i]); };
@@ -66,9 +72,9 @@ std::string frame_diagram(const FrameHeader& h, std::string_view bytes) {
     // The legend under the first row, column for column.
     std::string len_text = h.length_form == LengthForm::seven_bit ? std::to_string(h.payload_length)
                                                                   : std::to_string(byte(1) & 0x7F);
-    s += fmt::format(" F R R R opcode  M payload len\n");
+    s += " F R R R opcode  M payload len\n";
     s += fmt::format(" I S S S {:<7} A {}\n", fmt::format("{}={}", h.opcode, opcode_name(h.opcode)).substr(0, 7), len_text);
-    s += fmt::format(" N V V V         S ({})\n", length_form_name(h.length_form));
+    s += fmt::format(" N V V V         S ({})\n", length_form_english(h.length_form));
     s += "   1 2 3         K\n";
 
     if (chunks.size() > 1) {
@@ -84,18 +90,16 @@ std::string frame_diagram(const FrameHeader& h, std::string_view bytes) {
 
 std::string frame_fields(const FrameHeader& h) {
     std::vector<std::pair<std::string, std::string>> rows = {
-        {"FIN", h.fin ? "1  (the last frame of its message)" : "0  (more frames of this message follow)"},
+        {"FIN", h.fin ? tr("1  (the last frame of its message)") : tr("0  (more frames of this message follow)")},
         {"RSV1 RSV2 RSV3", fmt::format("{} {} {}{}", int(h.rsv1), int(h.rsv2), int(h.rsv3),
-                                       h.rsv2 || h.rsv3 ? "  (reserved: no extension defines them here)"
-                                       : h.rsv1         ? "  (RSV1: compressed, if permessage-deflate was agreed)"
-                                                        : "")},
+                                       h.rsv2 || h.rsv3 ? tr("  (reserved: no extension defines them here)"): h.rsv1         ? tr("  (RSV1: compressed, if permessage-deflate was agreed)"): "")},
         {"opcode", fmt::format("0x{:x} = {}{}", h.opcode, opcode_name(h.opcode),
-                               is_control(h.opcode) ? " (control frame)" : "")},
-        {"MASK", h.masked ? "1  (masked: a client sent this)" : "0  (not masked: a server sent this)"},
-        {"payload length", fmt::format("{} bytes ({})", h.payload_length, length_form_name(h.length_form))},
+                               is_control(h.opcode) ? tr(" (control frame)"): "")},
+        {"MASK", h.masked ? tr("1  (masked: a client sent this)") : tr("0  (not masked: a server sent this)")},
+        {tr("payload length"), trf("{} bytes ({})", h.payload_length, length_form_name(h.length_form))},
     };
-    if (h.masked) rows.push_back({"masking key", hex(std::span<const std::uint8_t>(h.mask))});
-    rows.push_back({"header length", fmt::format("{} bytes", h.header_length)});
+    if (h.masked) rows.push_back({tr("masking key"), hex(std::span<const std::uint8_t>(h.mask))});
+    rows.push_back({tr("header length"), trf("{} bytes", h.header_length)});
     return table(rows);
 }
 
@@ -121,24 +125,24 @@ std::string frame_log(std::string_view prefix, const FrameHeader& h, std::string
     // 16 MiB is copied.
     std::string shown = std::string(header_bytes) +
                         std::string(payload.substr(0, 64 - std::min<std::size_t>(64, header_bytes.size())));
-    if (h.masked) s += paint("the frame's bytes, with the payload already unmasked:\n", Style::dim);
+    if (h.masked) s += paint(tr("the frame's bytes, with the payload already unmasked:\n"), Style::dim);
     s += hexdump(shown);
     if (std::size_t total = header_bytes.size() + payload.size(); total > shown.size())
-        s += fmt::format("      … {} more bytes not shown\n", total - shown.size());
+        s += trf("      … {} more bytes not shown\n", total - shown.size());
     return s;
 }
 
 std::string inflated_log(std::string_view prefix, std::string_view compressed, std::string_view message,
                          bool incoming, bool side_by_side) {
     double percent = message.empty() ? 100.0 : 100.0 * static_cast<double>(compressed.size()) / static_cast<double>(message.size());
-    std::string s = fmt::format("{} {} {}: {} B on the wire for {} B ({:.0f}%) {}\n", prefix, incoming ? "←" : "→",
-                                paint(incoming ? "inflated" : "compressed", Style::dim), compressed.size(), message.size(),
+    std::string s = trf("{} {} {}: {} B on the wire for {} B ({:.0f}%) {}\n", prefix, incoming ? "←" : "→",
+                                paint(incoming ? tr("inflated") : tr("compressed"), Style::dim), compressed.size(), message.size(),
                                 percent, printable(message, 32));
     if (!side_by_side) return s;
     // The two forms one above the other, their first bytes lined up.
     auto first = [](std::string_view bytes) { return hex(bytes.substr(0, 12)) + (bytes.size() > 12 ? " …" : ""); };
-    s += fmt::format("   {}  {}  ({} B, RSV1 set)\n", paint("on the wire", Style::dim), first(compressed), compressed.size());
-    s += fmt::format("   {}      {}  ({} B) {}\n", paint("message", Style::dim), first(message), message.size(),
+    s += trf("   {}  {}  ({} B, RSV1 set)\n", paint("on the wire", Style::dim), first(compressed), compressed.size());
+    s += fmt::format("   {}      {}  ({} B) {}\n", paint(tr("message"), Style::dim), first(message), message.size(),
                      printable(message, 16));
     return s;
 }
@@ -153,7 +157,7 @@ std::string unmask_steps(std::string_view masked, const std::array<std::uint8_t,
         std::string shown = (p >= 0x20 && p < 0x7f) ? fmt::format("'{}'", static_cast<char>(p)) : "   ";
         s += fmt::format("{}{:02x}^{:02x}={:02x} {}", (i % 4 == 0) ? "\n  " : "   ", m, k, p, shown);
     }
-    if (n < masked.size()) s += fmt::format("\n  … and {} more bytes the same way", masked.size() - n);
+    if (n < masked.size()) s += trf("\n  … and {} more bytes the same way", masked.size() - n);
     return s + "\n";
 }
 
@@ -168,30 +172,29 @@ namespace {
 std::string hex_preview(std::string_view bytes, std::size_t max) {
     std::string s = hex(bytes.substr(0, max));
     if (bytes.size() > max) s += fmt::format(" … ({} bytes)", bytes.size());
-    return s.empty() ? "(empty)" : s;
+    return s.empty() ? tr("(empty)") : s;
 }
 
 std::string verdict(const Event& e, const FrameHeader& h, Role role) {
-    std::string from = role == Role::server ? "from a client" : "from a server";
+    std::string from = role == Role::server ? tr("from a client"): tr("from a server");
     switch (e.kind) {
         case Event::Kind::message:
-            return fmt::format("a complete {} message {} — deliver {}{}", e.type == Opcode::text ? "text" : "binary",
+            return trf("a complete {} message {} — deliver {}{}", e.type == Opcode::text ? "text" : "binary",
                                from, e.type == Opcode::text ? printable(e.payload, 20) : hex_preview(e.payload, 6),
-                               h.opcode == 0 ? " (fragments joined)" : "");
+                               h.opcode == 0 ? tr(" (fragments joined)"): "");
         case Event::Kind::need_more:
-            return h.opcode == 0 ? "a middle fragment — keep it and wait for the frame with FIN set"
-                                 : "the first fragment of a message (FIN is 0) — keep it and wait for continuation frames";
-        case Event::Kind::ping: return "a ping — answer with a pong carrying the same payload";
-        case Event::Kind::pong: return "a pong — note that the peer is alive (an unsolicited pong is ignored)";
+            return h.opcode == 0 ? tr("a middle fragment — keep it and wait for the frame with FIN set"): tr("the first fragment of a message (FIN is 0) — keep it and wait for continuation frames");
+        case Event::Kind::ping: return std::string(tr("a ping — answer with a pong carrying the same payload"));
+        case Event::Kind::pong: return std::string(tr("a pong — note that the peer is alive (an unsolicited pong is ignored)"));
         case Event::Kind::close: {
             // RFC 6455 §7.1.1: the server closes the TCP connection first; a client waits for it.
-            std::string_view then = role == Role::server ? "then close TCP" : "let the server close TCP";
-            return e.code == 1005 ? fmt::format("a close without a code — answer with a close, {}", then)
-                                  : fmt::format("close {} ({}) — answer with a close frame, {}", e.code,
+            std::string then = role == Role::server ? tr("then close TCP") : tr("let the server close TCP");
+            return e.code == 1005 ? trf("a close without a code — answer with a close, {}", then)
+                                  : trf("close {} ({}) — answer with a close frame, {}", e.code,
                                                 close_code_name(e.code), then);
         }
         case Event::Kind::fail:
-            return paint(fmt::format("{} — fail the connection with close code {} ({})", e.reason, e.code,
+            return paint(trf("{} — fail the connection with close code {} ({})", e.reason, e.code,
                                      close_code_name(e.code)), Style::red);
     }
     return "";
@@ -202,7 +205,7 @@ std::string verdict(const Event& e, const FrameHeader& h, Role role) {
 std::string explain_frames(std::string_view input, const ExplainOptions& options) {
     std::string s;
     std::string bytes(input);  // the receiver unmasks in place; keep the original for display
-    if (bytes.empty()) return "no bytes given\n";
+    if (bytes.empty()) return std::string(tr("no bytes given\n"));
     Role role = (static_cast<unsigned char>(bytes.size() > 1 ? bytes[1] : 0) & 0x80) ? Role::server : Role::client;
     Receiver receiver(role, ReceiverLimits{UINT64_MAX >> 1});
     std::size_t offset = 0;
@@ -213,21 +216,21 @@ std::string explain_frames(std::string_view input, const ExplainOptions& options
         std::string_view rest = std::string_view(input).substr(offset);
         HeaderParse hp = parse_header(std::span(reinterpret_cast<const std::uint8_t*>(rest.data()), rest.size()));
         if (hp.status == HeaderParse::Status::need_more) {
-            s += heading(fmt::format("frame {} (incomplete, from offset {})", number, offset));
-            s += fmt::format("incomplete: the header needs {} bytes and only {} are here — a receiver waits for more\n",
+            s += heading(trf("frame {} (incomplete, from offset {})", number, offset));
+            s += trf("incomplete: the header needs {} bytes and only {} are here — a receiver waits for more\n",
                              hp.needed, rest.size());
             break;
         }
         const FrameHeader& h = hp.header;
         std::uint64_t frame_size = h.header_length + h.payload_length;
         s += heading(frame_size <= rest.size()
-                         ? fmt::format("frame {} ({} bytes from offset {})", number, frame_size, offset)
-                         : fmt::format("frame {} ({} bytes, of which {} are here, from offset {})", number, frame_size,
+                         ? trf("frame {} ({} bytes from offset {})", number, frame_size, offset)
+                         : trf("frame {} ({} bytes, of which {} are here, from offset {})", number, frame_size,
                                        rest.size(), offset));
         s += frame_diagram(h, rest.substr(0, h.header_length));
         s += frame_fields(h);
         if (hp.status == HeaderParse::Status::error) {
-            s += paint(fmt::format("receiver: {} — fail the connection with close code 1002\n", describe(hp.error)),
+            s += paint(trf("receiver: {} — fail the connection with close code 1002\n", describe(hp.error)),
                        Style::red);
             break;
         }
@@ -235,7 +238,7 @@ std::string explain_frames(std::string_view input, const ExplainOptions& options
         bool non_minimal = (h.length_form == LengthForm::sixteen_bit && h.payload_length <= 125) ||
                            (h.length_form == LengthForm::sixty_four_bit && h.payload_length <= 0xFFFF);
         if (non_minimal)
-            s += paint(fmt::format("note: a length of {} in the {}. RFC 6455 §5.2 says the shortest\n"
+            s += paint(trf("note: a length of {} in the {}. RFC 6455 §5.2 says the shortest\n"
                                    "      form MUST be used; this receiver accepts it, a strict one may refuse it.\n",
                                    h.payload_length, length_form_name(h.length_form)),
                        Style::yellow);
@@ -245,20 +248,20 @@ std::string explain_frames(std::string_view input, const ExplainOptions& options
             std::size_t consumed = 0;
             Event e = receiver.next(std::span(reinterpret_cast<std::uint8_t*>(bytes.data() + offset), rest.size()), consumed);
             if (e.kind == Event::Kind::fail) {
-                s += "receiver: " + verdict(e, h, role) + "\n";
+                s += tr("receiver: ") + verdict(e, h, role) + "\n";
                 break;
             }
-            s += fmt::format("incomplete: the payload is {} bytes and only {} are here — a receiver waits for more\n",
+            s += trf("incomplete: the payload is {} bytes and only {} are here — a receiver waits for more\n",
                              h.payload_length, available);
             break;
         }
         auto length = static_cast<std::size_t>(h.payload_length);
         std::string payload(rest.substr(h.header_length, length));
         if (h.masked) {
-            s += fmt::format("{:<24}{}\n", "payload (masked)", hex_preview(payload, 16));
+            s += fmt::format("{:<24}{}\n", tr("payload (masked)"), hex_preview(payload, 16));
             std::string plain = payload;
             apply_mask(reinterpret_cast<std::uint8_t*>(plain.data()), plain.size(), h.mask);
-            if (options.unmask_steps) s += "unmask: byte i XOR key[i mod 4]" + unmask_steps(payload, h.mask, options.unmask_max);
+            if (options.unmask_steps) s += tr("unmask: byte i XOR key[i mod 4]") + unmask_steps(payload, h.mask, options.unmask_max);
             payload = plain;
         }
         // The payload is read as its opcode says: a binary frame is bytes, not text, even when
@@ -267,27 +270,27 @@ std::string explain_frames(std::string_view input, const ExplainOptions& options
         std::uint8_t as = h.opcode == 0 ? message_type : h.opcode;
         if (h.opcode == static_cast<std::uint8_t>(Opcode::close) && payload.size() >= 2) {
             std::uint16_t code = close_code_of(payload);
-            s += fmt::format("{:<24}{} ({})\n{:<24}{}\n", "close code", code, close_code_name(code),
-                             "close reason", printable(std::string_view(payload).substr(2)));
+            s += fmt::format("{:<24}{} ({})\n{:<24}{}\n", tr("close code"), code, close_code_name(code),
+                             tr("close reason"), printable(std::string_view(payload).substr(2)));
         } else if (as == static_cast<std::uint8_t>(Opcode::binary)) {
-            s += fmt::format("{:<24}{}\n", h.opcode == 0 ? "payload (binary, cont.)" : "payload (binary)",
+            s += fmt::format("{:<24}{}\n", h.opcode == 0 ? tr("payload (binary, cont.)"): tr("payload (binary)"),
                              hex_preview(payload, 16));
         } else if (as == static_cast<std::uint8_t>(Opcode::text)) {
-            s += fmt::format("{:<24}{}\n", h.opcode == 0 ? "payload (text, cont.)" : "payload (text)",
+            s += fmt::format("{:<24}{}\n", h.opcode == 0 ? tr("payload (text, cont.)"): tr("payload (text)"),
                              printable(payload, 56));
         } else {
-            s += fmt::format("{:<24}{}\n", fmt::format("payload ({})", opcode_name(h.opcode)), printable(payload, 56));
+            s += fmt::format("{:<24}{}\n", trf("payload ({})", opcode_name(h.opcode)), printable(payload, 56));
         }
 
         std::size_t consumed = 0;
         std::size_t frame_length = h.header_length + length;
         Event e = receiver.next(std::span(reinterpret_cast<std::uint8_t*>(bytes.data() + offset), frame_length), consumed);
-        s += "receiver: " + verdict(e, h, role) + "\n";
+        s += tr("receiver: ") + verdict(e, h, role) + "\n";
         offset += frame_length;
         if (e.kind == Event::Kind::fail) break;
         if (e.kind == Event::Kind::close && offset < bytes.size()) {
             std::size_t after = bytes.size() - offset;
-            s += paint(fmt::format("{} more byte{} after the close frame: nothing may follow a close (RFC 6455 §5.5.1),\n"
+            s += paint(trf("{} more byte{} after the close frame: nothing may follow a close (RFC 6455 §5.5.1),\n"
                                    "so a receiver ignores {}: {}\n",
                                    after, after == 1 ? "" : "s", after == 1 ? "it" : "them",
                                    hex_preview(std::string_view(input).substr(offset), 16)),

@@ -26,7 +26,7 @@ std::string inflated_log(std::string_view prefix, std::string_view compressed, s
 // "7f^37=48 'H'   9f^fa=65 'e' …": unmasking shown byte by byte (at most `max` bytes).
 std::string unmask_steps(std::string_view masked, const std::array<std::uint8_t, 4>& key, std::size_t max = 12);
 // "7-bit form: ≤125", "16-bit form: 126 + 2 bytes", "64-bit form: 127 + 8 bytes".
-std::string_view length_form_name(LengthForm);
+std::string length_form_name(LengthForm);  // in the lesson's language
 
 }  // namespace ws::print
 

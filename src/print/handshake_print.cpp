@@ -1,3 +1,4 @@
+#include "i18n/i18n.hpp"
 #include "print/handshake_print.hpp"
 
 #include <fmt/format.h>
@@ -7,13 +8,22 @@
 namespace ws::print {
 namespace {
 
+// What the screen shows of a check: in the lesson's language where the check says it.
+template <class Check>
+std::string shown(const Check& c) {
+    if constexpr (requires { c.shown; }) {
+        if (!c.shown.empty()) return c.shown;
+    }
+    return c.detail;
+}
+
 template <class Check>
 std::string check_lines(const std::vector<Check>& checks) {
     std::string s;
     for (const auto& c : checks) {
         std::string line = fmt::format("  {} {}  {:<40} ", check_mark(c.ok), static_cast<int>(c.check),
-                                       handshake::describe(c.check));
-        s += line + paint(fit(c.detail, kLineWidth - columns(line)), c.ok ? Style::dim : Style::red) + "\n";
+                                       tr(handshake::describe(c.check)));
+        s += line + paint(fit(shown(c), kLineWidth - columns(line)), c.ok ? Style::dim : Style::red) + "\n";
     }
     return s;
 }
@@ -26,18 +36,18 @@ std::string request_table(const http::Request& request) {
     std::size_t name_width = 7;
     for (const auto& h : request.headers) name_width = std::max(name_width, columns(h.name));
     for (const auto& h : request.headers)
-        rows.emplace_back(h.name, fit(h.value.empty() ? "(empty)" : h.value, kLineWidth - name_width - 4));
-    return fmt::format("Parsed: the request line and {} header{}\n", request.headers.size(),
+        rows.emplace_back(h.name, fit(h.value.empty() ? tr("(empty)") : h.value, kLineWidth - name_width - 4));
+    return trf("Parsed: the request line and {} header{}\n", request.headers.size(),
                        request.headers.size() == 1 ? "" : "s") +
            table(rows);
 }
 
 std::string server_checks(const handshake::Result& result) {
-    return "Checks (RFC 6455 §4.2.1)\n" + check_lines(result.checks);
+    return tr("Checks (RFC 6455 §4.2.1)\n") + check_lines(result.checks);
 }
 
 std::string client_checks(const handshake::ClientResult& result) {
-    return "Checks (RFC 6455 §4.1)\n" + check_lines(result.checks);
+    return tr("Checks (RFC 6455 §4.1)\n") + check_lines(result.checks);
 }
 
 std::string head_text(std::string_view head, bool visible) {

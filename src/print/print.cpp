@@ -135,13 +135,40 @@ std::uint64_t dropped_lines() {
     return q->dropped_total;
 }
 
+std::size_t char_columns(char32_t c) {
+    // Unicode's East Asian Width: Wide and Fullwidth characters (CJK, kana, hangul, fullwidth
+    // punctuation such as "，" and "："; some emoji) take two columns. The same ranges as fmt's
+    // own padding uses, so that "{:<8}" and these columns agree.
+    return 1 + ((c >= 0x1100 && c <= 0x115f) || c == 0x2329 || c == 0x232a || (c >= 0x2e80 && c <= 0xa4cf && c != 0x303f) ||
+                (c >= 0xac00 && c <= 0xd7a3) || (c >= 0xf900 && c <= 0xfaff) || (c >= 0xfe10 && c <= 0xfe19) ||
+                (c >= 0xfe30 && c <= 0xfe6f) || (c >= 0xff00 && c <= 0xff60) || (c >= 0xffe0 && c <= 0xffe6) ||
+                (c >= 0x1f300 && c <= 0x1f64f) || (c >= 0x1f900 && c <= 0x1f9ff) || (c >= 0x20000 && c <= 0x2fffd) ||
+                (c >= 0x30000 && c <= 0x3fffd));
+}
+
+namespace {
+// The character starting at text[i] (UTF-8, trusted: the project's own or checked text), and
+// how many bytes it takes.
+char32_t code_point_at(std::string_view text, std::size_t i, std::size_t& length) {
+    auto b = static_cast<unsigned char>(text[i]);
+    length = b < 0x80 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4;
+    if (i + length > text.size()) length = 1;
+    char32_t c = length == 1 ? b : b & (0x3F >> (length - 1));
+    for (std::size_t k = 1; k < length; ++k) c = (c << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3F);
+    return c;
+}
+}  // namespace
+
 std::size_t columns(std::string_view s) {
     std::size_t n = 0;
     bool in_escape = false;
-    for (char c : s) {
+    for (std::size_t i = 0, length = 1; i < s.size(); i += length) {
+        length = 1;
+        char c = s[i];
         if (c == '\x1b') { in_escape = true; continue; }
         if (in_escape) { if (c == 'm') in_escape = false; continue; }
-        n += !is_continuation_byte(c);
+        if (is_continuation_byte(c)) continue;  // a stray one: counted with the character before
+        n += char_columns(code_point_at(s, i, length));
     }
     return n;
 }
@@ -207,10 +234,20 @@ std::string fit(std::string_view text, std::size_t max_columns) {
     if (columns(text) <= max_columns) return std::string(text);
     std::string s;
     std::size_t used = 0;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        if (!is_continuation_byte(text[i]) && ++used > max_columns - 1) break;
-        s += text[i];
+    bool in_escape = false;
+    for (std::size_t i = 0, length = 1; i < text.size(); i += length) {
+        length = 1;
+        char c = text[i];
+        if (c == '\x1b') in_escape = true;
+        if (!in_escape && !is_continuation_byte(c)) {
+            char32_t cp = code_point_at(text, i, length);
+            if ((used += char_columns(cp)) > max_columns - 1) break;
+        } else if (in_escape && c == 'm') {
+            in_escape = false;
+        }
+        s.append(text.substr(i, length));
     }
+    if (color_enabled() && s.find('\x1b') != std::string::npos) s += "\x1b[0m";  // a colour cut in the middle ends here
     return s + "…";
 }
 

@@ -39,8 +39,10 @@ public:
 };
 std::uint64_t dropped_lines();
 
-// The terminal columns a UTF-8 string takes: one per character, colour codes not counted.
+// The terminal columns a UTF-8 string takes: one per character, two for a wide one (Chinese,
+// Japanese, Korean: East Asian Width W and F), colour codes not counted.
 std::size_t columns(std::string_view);
+std::size_t char_columns(char32_t);
 
 // "── title ─────────" padded to the lesson's width.
 std::string heading(std::string_view title);

@@ -1,9 +1,13 @@
 #include "proto/handshake.hpp"
 
+#include "i18n/i18n.hpp"
+
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
 #include <algorithm>
+
+#include <fmt/format.h>
 
 namespace ws::handshake {
 
@@ -21,12 +25,12 @@ std::string_view name(Check c) {
 
 std::string_view describe(Check c) {
     switch (c) {
-        case Check::method_and_version: return "method GET, version HTTP/1.1";
-        case Check::host: return "Host present";
-        case Check::upgrade: return "Upgrade lists \"websocket\"";
-        case Check::connection: return "Connection lists \"Upgrade\"";
-        case Check::key: return "Sec-WebSocket-Key is 16 bytes in base64";
-        case Check::version: return "Sec-WebSocket-Version is 13";
+        case Check::method_and_version: return N_("method GET, version HTTP/1.1");
+        case Check::host: return N_("Host present");
+        case Check::upgrade: return N_("Upgrade lists \"websocket\"");
+        case Check::connection: return N_("Connection lists \"Upgrade\"");
+        case Check::key: return N_("Sec-WebSocket-Key is 16 bytes in base64");
+        case Check::version: return N_("Sec-WebSocket-Version is 13");
     }
     return "unknown";
 }
@@ -60,67 +64,75 @@ bool wants_websocket(const http::Request& req) { return req.find("Upgrade") != n
 
 namespace {
 
+// A check's finding: in English for the wire (the refusal's body), in the lesson's language for
+// the screen.
+template <class... Args>
+void set_detail(CheckResult& r, std::string_view format, const Args&... args) {
+    r.detail = fmt::format(fmt::runtime(format), args...);
+    r.shown = fmt::format(fmt::runtime(tr(format)), args...);
+}
+
 CheckResult check_method(const http::Request& req) {
-    CheckResult r{Check::method_and_version, false, {}};
+    CheckResult r{Check::method_and_version, false, {}, {}};
     // "HTTP/1.1 or higher": HTTP/1.0 has no Upgrade mechanism.
     bool version_ok = req.version >= "HTTP/1.1";
     r.ok = req.method == "GET" && version_ok;
-    r.detail = r.ok ? req.method + ", " + req.version
-                    : "got " + req.method + " " + req.version + ": the handshake must be a GET over HTTP/1.1";
+    if (r.ok) r.detail = req.method + ", " + req.version;
+    else set_detail(r, "got {} {}: the handshake must be a GET over HTTP/1.1", req.method, req.version);
     return r;
 }
 
 // A header that must appear once: missing and repeated are both refused.
 const http::Header* single(const http::Request& req, std::string_view name, CheckResult& r) {
     std::size_t n = req.count(name);
-    if (n == 0) r.detail = std::string(name) + " header is missing";
-    if (n > 1) r.detail = std::string(name) + " header is sent " + std::to_string(n) + " times";
+    if (n == 0) set_detail(r, "{} header is missing", name);
+    if (n > 1) set_detail(r, "{} header is sent {} times", name, n);
     return n == 1 ? req.find(name) : nullptr;
 }
 
 CheckResult check_host(const http::Request& req) {
-    CheckResult r{Check::host, false, {}};
+    CheckResult r{Check::host, false, {}, {}};
     if (auto h = single(req, "Host", r)) {
         r.ok = !h->value.empty();
-        r.detail = r.ok ? h->value : "Host header is empty";
+        if (r.ok) r.detail = h->value;
+        else set_detail(r, "Host header is empty");
     }
     return r;
 }
 
 CheckResult check_token_list(const http::Request& req, Check check, std::string_view header,
                              std::string_view token) {
-    CheckResult r{check, false, {}};
+    CheckResult r{check, false, {}, {}};
     std::string all;
     for (const auto& h : req.headers) {
         if (!http::iequals(h.name, header)) continue;
         if (http::list_contains(h.value, token)) r.ok = true;
         all += (all.empty() ? "" : ", ") + h.value;
     }
-    if (all.empty())
-        r.detail = std::string(header) + " header is missing";
-    else
-        r.detail = r.ok ? all : std::string(header) + " is \"" + all + "\", which does not list \"" +
-                                    std::string(token) + "\"";
+    if (all.empty()) set_detail(r, "{} header is missing", header);
+    else if (r.ok) r.detail = all;
+    else set_detail(r, "{} is \"{}\", which does not list \"{}\"", header, all, token);
     return r;
 }
 
 CheckResult check_key(const http::Request& req) {
-    CheckResult r{Check::key, false, {}};
+    CheckResult r{Check::key, false, {}, {}};
     if (auto h = single(req, "Sec-WebSocket-Key", r)) {
         auto bytes = base64_decode(h->value);
         r.ok = bytes && bytes->size() == 16;
-        r.detail = r.ok  ? h->value
-                   : bytes ? "Sec-WebSocket-Key decodes to " + std::to_string(bytes->size()) + " bytes, not 16"
-                           : "Sec-WebSocket-Key \"" + h->value.substr(0, 40) + "\" is not base64";
+        if (r.ok) r.detail = h->value;
+        else if (bytes) set_detail(r, "Sec-WebSocket-Key decodes to {} bytes, not 16", bytes->size());
+        else set_detail(r, "Sec-WebSocket-Key \"{}\" is not base64", h->value.substr(0, 40));
     }
     return r;
 }
 
 CheckResult check_version(const http::Request& req) {
-    CheckResult r{Check::version, false, {}};
+    CheckResult r{Check::version, false, {}, {}};
     if (auto h = single(req, "Sec-WebSocket-Version", r)) {
         r.ok = h->value == kVersion;
-        r.detail = r.ok ? h->value : "Sec-WebSocket-Version is " + h->value + ", this server speaks 13";
+        if (r.ok) r.detail = h->value;
+        else set_detail(r, "Sec-WebSocket-Version is {}, this server speaks 13", h->value);
     }
     return r;
 }
@@ -263,12 +275,12 @@ std::string_view name(ClientCheck c) {
 
 std::string_view describe(ClientCheck c) {
     switch (c) {
-        case ClientCheck::status: return "status 101 Switching Protocols";
-        case ClientCheck::upgrade: return "Upgrade is \"websocket\"";
-        case ClientCheck::connection: return "Connection lists \"Upgrade\"";
-        case ClientCheck::accept: return "Sec-WebSocket-Accept matches the key";
-        case ClientCheck::extensions: return "no extension that was not offered";
-        case ClientCheck::protocol: return "no subprotocol that was not offered";
+        case ClientCheck::status: return N_("status 101 Switching Protocols");
+        case ClientCheck::upgrade: return N_("Upgrade is \"websocket\"");
+        case ClientCheck::connection: return N_("Connection lists \"Upgrade\"");
+        case ClientCheck::accept: return N_("Sec-WebSocket-Accept matches the key");
+        case ClientCheck::extensions: return N_("no extension that was not offered");
+        case ClientCheck::protocol: return N_("no subprotocol that was not offered");
     }
     return "unknown";
 }

@@ -38,6 +38,8 @@ struct CheckResult {
     Check check;
     bool ok = false;
     std::string detail;  // what was seen, e.g. `Sec-WebSocket-Version is 8, this server speaks 13`
+    std::string shown;   // the same in the lesson's language, for the screen (empty: `detail`);
+                         // `detail` is what the refusal's body says on the wire
 };
 
 struct Result {

@@ -1,5 +1,7 @@
 #include "proto/http.hpp"
 
+#include "i18n/i18n.hpp"
+
 #include <algorithm>
 #include <cctype>
 
@@ -68,16 +70,16 @@ bool parse_status_line(std::string_view line, Response& res) {
 
 std::string_view describe(ParseError e) {
     switch (e) {
-        case ParseError::none: return "no error";
-        case ParseError::head_too_large: return "the head (first line and headers) is larger than the limit";
-        case ParseError::too_many_headers: return "there are more header lines than the limit";
-        case ParseError::bare_lf: return "a line ended with LF alone; HTTP lines end with CR LF";
+        case ParseError::none: return N_("no error");
+        case ParseError::head_too_large: return N_("the head (first line and headers) is larger than the limit");
+        case ParseError::too_many_headers: return N_("there are more header lines than the limit");
+        case ParseError::bare_lf: return N_("a line ended with LF alone; HTTP lines end with CR LF");
         case ParseError::bad_request_line:
-            return "the request line must be METHOD SP TARGET SP HTTP/x.y";
-        case ParseError::bad_status_line: return "the status line must be HTTP/x.y SP CODE SP REASON";
-        case ParseError::bad_header_line: return "a header line must be NAME: VALUE";
+            return N_("the request line must be METHOD SP TARGET SP HTTP/x.y");
+        case ParseError::bad_status_line: return N_("the status line must be HTTP/x.y SP CODE SP REASON");
+        case ParseError::bad_header_line: return N_("a header line must be NAME: VALUE");
         case ParseError::obsolete_line_folding:
-            return "a header line starts with white space (obsolete line folding is refused)";
+            return N_("a header line starts with white space (obsolete line folding is refused)");
     }
     return "unknown error";
 }

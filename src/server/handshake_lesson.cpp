@@ -1,3 +1,4 @@
+#include "i18n/i18n.hpp"
 #include "server/handshake_lesson.hpp"
 
 #include <fmt/format.h>
@@ -24,14 +25,14 @@ void hold_open(ThreadedServer& server, net::Transport transport, int number, std
         // Checked between reads, so a client that never stops sending cannot keep the lesson
         // from stopping.
         if (server.stopping()) {
-            print::out(fmt::format("#{} the server stops: sending close 1001 (going away)\n", number));
+            print::out(trf("#{} the server stops: sending close 1001 (going away)\n", number));
             ws.close(1001, "server shutting down", 2s);
             return;
         }
         Received m = ws.receive(100ms);
         switch (m.kind) {
             case Event::Kind::message:
-                print::out(fmt::format("#{} received a {} message: {} (lesson 4 takes frames apart)\n", number,
+                print::out(trf("#{} received a {} message: {} (lesson 4 takes frames apart)\n", number,
                                        opcode_name(static_cast<std::uint8_t>(m.type)), print::printable(m.payload, 40)));
                 break;
             case Event::Kind::ping:
@@ -39,15 +40,15 @@ void hold_open(ThreadedServer& server, net::Transport transport, int number, std
                 break;
             case Event::Kind::close:
                 if (m.code == static_cast<std::uint16_t>(CloseCode::abnormal)) {
-                    print::out(fmt::format("#{} the client went away without a close frame\n", number));
+                    print::out(trf("#{} the client went away without a close frame\n", number));
                     return;
                 }
-                print::out(fmt::format("#{} the client closed with {} ({}); answering with a close frame\n", number,
+                print::out(trf("#{} the client closed with {} ({}); answering with a close frame\n", number,
                                        m.code, close_code_name(m.code)));
                 ws.finish();
                 return;
             case Event::Kind::fail:
-                print::out(fmt::format("#{} the client broke a rule: {}; closing with {} ({})\n", number, m.reason,
+                print::out(trf("#{} the client broke a rule: {}; closing with {} ({})\n", number, m.reason,
                                        m.code, close_code_name(m.code)));
                 ws.finish();
                 return;
@@ -71,20 +72,19 @@ void watch(ThreadedServer& server, const HandshakeLesson& lesson, net::Transport
         if (status == net::IoStatus::ok) {
             already.append(chunk, n);
             std::string why = lesson.mistake == Mistake::lf_only
-                                  ? "\n   (Chromium reads lines that end in LF alone; Python websockets refuses them, "
-                                    "as RFC 9112 allows)"
-                                  : "";
-            print::out(fmt::format("#{} frames arrive after the wrong answer: this client accepted it.{}\n", number, why));
+                                  ? tr("\n   (Chromium reads lines that end in LF alone; Python websockets refuses them, "
+                                    "as RFC 9112 allows)"): "";
+            print::out(trf("#{} frames arrive after the wrong answer: this client accepted it.{}\n", number, why));
             hold_open(server, std::move(transport), number, std::move(already));
             return;
         }
         if (status != net::IoStatus::timeout) {
-            print::out(fmt::format("#{} the client closed the connection without sending a frame: "
+            print::out(trf("#{} the client closed the connection without sending a frame: "
                                    "it did not accept the answer\n", number));
             return;
         }
         if (net::Clock::now() >= deadline) {
-            print::out(fmt::format("#{} no frame and no goodbye in {} s: the client still waits for the rest of the\n"
+            print::out(trf("#{} no frame and no goodbye in {} s: the client still waits for the rest of the\n"
                                    "   answer (a browser stays in CONNECTING). Hanging up.\n",
                                    number, seconds(lesson.watch_time)));
             return;
@@ -95,17 +95,17 @@ void watch(ThreadedServer& server, const HandshakeLesson& lesson, net::Transport
 std::string mistake_note(Mistake mistake, std::string_view response, std::string_view key) {
     switch (mistake) {
         case Mistake::none:
-            return print::paint("↑ the empty line (␍␊) ends the head: forget it and the client waits for the rest\n"
-                                "  (try --mistake no-blank-line)\n", print::Style::dim);
+            return print::paint(tr("↑ the empty line (␍␊) ends the head: forget it and the client waits for the rest\n"
+                                "  (try --mistake no-blank-line)\n"), print::Style::dim);
         case Mistake::lf_only:
-            return print::paint("↑ every line ends in ␊ alone, as the original blog's template string did: no ␍\n",
+            return print::paint(tr("↑ every line ends in ␊ alone, as the original blog's template string did: no ␍\n"),
                                 print::Style::yellow);
         case Mistake::no_blank_line:
-            return print::paint("↑ no empty line: nothing tells the client that the head has ended\n", print::Style::yellow);
+            return print::paint(tr("↑ no empty line: nothing tells the client that the head has ended\n"), print::Style::yellow);
         case Mistake::bad_accept: {
             auto at = response.find("Sec-WebSocket-Accept: ") + 22;
             std::string sent(response.substr(at, 28));
-            return fmt::format("  sent      {}  SHA-1 of the key alone\n  expected  {}  SHA-1 of the key + GUID\n",
+            return trf("  sent      {}  SHA-1 of the key alone\n  expected  {}  SHA-1 of the key + GUID\n",
                                print::paint(sent, print::Style::red),
                                print::paint(handshake::accept_key(key), print::Style::green));
         }
@@ -155,19 +155,19 @@ void tell_handshake(ThreadedServer& server, const HandshakeLesson& lesson, net::
         if (status == net::IoStatus::timeout && net::Clock::now() < deadline && !server.stopping()) continue;
         if (received.empty()) return;  // nothing sent: browsers open spare connections and close them
         if (status == net::IoStatus::timeout && !server.stopping()) {
-            print::out(fmt::format("#{} no complete request in {} s ({} bytes so far): answering 408 Request Timeout.\n"
+            print::out(trf("#{} no complete request in {} s ({} bytes so far): answering 408 Request Timeout.\n"
                                    "   Typing a request by hand? Give yourself time: --request-timeout 300\n",
                                    number, seconds(lesson.request_timeout), received.size()));
             net::write_all(transport, html::response(408, "no complete request in time\n"), net::after(1s));
         } else if (status != net::IoStatus::timeout) {
-            print::out(fmt::format("#{} the client left in the middle of its request ({} bytes)\n", number, received.size()));
+            print::out(trf("#{} the client left in the middle of its request ({} bytes)\n", number, received.size()));
         }
         return;
     }
 
-    std::string story = print::heading(fmt::format("connection #{} from {}: request", number, peer.str()));
+    std::string story = print::heading(trf("connection #{} from {}: request", number, peer.str()));
     if (r.status == http::ParseResult::Status::error) {
-        story += fmt::format("{} cannot parse the request: {} ({})\n{}", print::check_mark(false), http::describe(r.error),
+        story += trf("{} cannot parse the request: {} ({})\n{}", print::check_mark(false), tr(http::describe(r.error)),
                              r.detail, print::hexdump(received, 256));
         print::out(story);
         net::write_all(transport, html::response(400, fmt::format("{}: {}\n", http::describe(r.error), r.detail)), net::after(2s));
@@ -180,7 +180,7 @@ void tell_handshake(ThreadedServer& server, const HandshakeLesson& lesson, net::
 
     if (!handshake::wants_websocket(r.request)) {
         html::Page page = html::find(r.request.target, "handshake.html", lesson.html_dir);
-        print::out(fmt::format("A plain HTTP request (no Upgrade header): answering {} {} with {} bytes of {}\n",
+        print::out(trf("A plain HTTP request (no Upgrade header): answering {} {} with {} bytes of {}\n",
                                page.status, html::status_text(page.status), page.body.size(), page.content_type));
         net::write_all(transport, html::response(page, r.request.method == "HEAD"), net::after(5s));
         return;
@@ -192,7 +192,7 @@ void tell_handshake(ThreadedServer& server, const HandshakeLesson& lesson, net::
     std::string response;
     const http::Header* key = r.request.find("Sec-WebSocket-Key");
     if (result.ok()) {
-        story += fmt::format("Accept key: SHA-1(key + {}), in base64\n            {}\n", handshake::kGuid,
+        story += trf("Accept key: SHA-1(key + {}), in base64\n            {}\n", handshake::kGuid,
                              print::paint(result.accept, print::Style::green));
         response = with_mistake(handshake::response_101(result), lesson.mistake, key->value);
     } else {
@@ -202,13 +202,13 @@ void tell_handshake(ThreadedServer& server, const HandshakeLesson& lesson, net::
     print::pause();
 
     bool mistaken = result.ok() && lesson.mistake != Mistake::none;
-    story = print::heading(mistaken ? fmt::format("connection #{}: response, with a mistake made on purpose", number)
-                                    : fmt::format("connection #{}: response", number));
+    story = print::heading(mistaken ? trf("connection #{}: response, with a mistake made on purpose", number)
+                                    : trf("connection #{}: response", number));
     story += print::head_text(response, true);
     if (result.ok()) story += mistake_note(lesson.mistake, response, key->value);
     if (lesson.verbose > 0) story += print::hexdump(response);
     if (result.ok() && !mistaken)
-        story += fmt::format("#{} sending it: the browser fires onopen when it arrives. From here on, both sides "
+        story += trf("#{} sending it: the browser fires onopen when it arrives. From here on, both sides "
                              "send frames.\n", number);
     print::out(story);
     if (net::write_all(transport, response, net::after(5s)) != net::IoStatus::ok) return;

@@ -14,6 +14,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "i18n/i18n.hpp"
 #include "net/tls.hpp"
 #include "proto/chat.hpp"
 #include "print/print.hpp"
@@ -35,17 +36,17 @@ struct Common {
 // `verbose_help` says what -v (and -vv) change in this lesson; empty: the lesson has no -v.
 inline void add_output_options(CLI::App& app, Common& o, std::string_view verbose_help) {
     if (!verbose_help.empty()) app.add_flag("-v,--verbose", o.verbose, std::string(verbose_help));
-    app.add_option("--color", o.color, "colour output: auto (only on a terminal, not with NO_COLOR), always, never")
+    app.add_option("--color", o.color, trs("colour output: auto (only on a terminal, not with NO_COLOR), always, never"))
         ->check(CLI::IsMember({"auto", "always", "never"}))
         ->capture_default_str();
-    app.add_flag("--step", o.step, "pause between the parts of the lesson (press Enter), for a classroom");
-    app.add_option("--seed", o.seed, "make every random value (keys, masks) from this seed, so all screens match");
+    app.add_flag("--step", o.step, trs("pause between the parts of the lesson (press Enter), for a classroom"));
+    app.add_option("--seed", o.seed, trs("make every random value (keys, masks) from this seed, so all screens match"));
 }
 
 inline void add_server_options(CLI::App& app, Common& o) {
-    app.add_option("--host", o.host, "address to listen on")->capture_default_str();
-    app.add_option("--port", o.port, "port to listen on; 0 picks a free one")->capture_default_str();
-    app.add_flag("--demo", o.demo, "run a built-in client against this lesson and print the whole story, then exit");
+    app.add_option("--host", o.host, trs("address to listen on"))->capture_default_str();
+    app.add_option("--port", o.port, trs("port to listen on; 0 picks a free one"))->capture_default_str();
+    app.add_flag("--demo", o.demo, trs("run a built-in client against this lesson and print the whole story, then exit"));
 }
 
 // --tls (lesson 7): https:// and wss:// on the same port, for every server lesson.
@@ -55,13 +56,13 @@ struct TlsFlags {
 };
 
 inline void add_tls_options(CLI::App& app, TlsFlags& t) {
-    app.add_flag("--tls", t.tls, "speak TLS: https:// and wss:// (lesson 7); a self-signed certificate unless --cert");
-    auto* cert = app.add_option("--cert", t.cert, "the certificate (chain) as a PEM file; implies --tls")
+    app.add_flag("--tls", t.tls, trs("speak TLS: https:// and wss:// (lesson 7); a self-signed certificate unless --cert"));
+    auto* cert = app.add_option("--cert", t.cert, trs("the certificate (chain) as a PEM file; implies --tls"))
                      ->check(CLI::ExistingFile);
-    auto* key = app.add_option("--key", t.key, "its private key as a PEM file")->check(CLI::ExistingFile);
+    auto* key = app.add_option("--key", t.key, trs("its private key as a PEM file"))->check(CLI::ExistingFile);
     cert->needs(key);
     key->needs(cert);
-    app.add_option("--save-cert", t.save_cert, "write the certificate made for this run to FILE (PEM), for a client to trust")
+    app.add_option("--save-cert", t.save_cert, trs("write the certificate made for this run to FILE (PEM), for a client to trust"))
         ->excludes(cert);
 }
 
@@ -129,7 +130,7 @@ inline int run_beside(server::Server& srv, const std::function<int()>& story) {
 }
 
 inline void add_html_dir_option(CLI::App& app, Common& o) {
-    app.add_option("--html-dir", o.html_dir, "serve pages from this folder instead of the built-in copies")
+    app.add_option("--html-dir", o.html_dir, trs("serve pages from this folder instead of the built-in copies"))
         ->check(CLI::ExistingDirectory);
 }
 
@@ -142,20 +143,20 @@ struct LimitSeconds {
 };
 
 inline void add_limit_options(CLI::App& app, server::Options& o, LimitSeconds& s, std::string_view backlog_effect) {
-    app.add_option("--max-message", o.limits.max_message, "largest WebSocket message, in bytes (close 1009 above it)")
+    app.add_option("--max-message", o.limits.max_message, trs("largest WebSocket message, in bytes (close 1009 above it)"))
         ->capture_default_str();
-    app.add_option("--max-backlog", o.max_backlog, fmt::format("bytes queued for one client before {}", backlog_effect))
+    app.add_option("--max-backlog", o.max_backlog, trf("bytes queued for one client before {}", tr(backlog_effect)))
         ->capture_default_str();
-    app.add_option("--max-header-bytes", o.http_limits.max_head_bytes, "largest HTTP request head (431 above it)")
+    app.add_option("--max-header-bytes", o.http_limits.max_head_bytes, trs("largest HTTP request head (431 above it)"))
         ->capture_default_str();
     app.add_option("--ping-interval", s.ping,
-                   "seconds of silence before a keep-alive ping; no pong in as long again: dropped (0: off)")
+                   trs("seconds of silence before a keep-alive ping; no pong in as long again: dropped (0: off)"))
         ->check(CLI::Range(0.0, 86400.0))
         ->capture_default_str();
-    app.add_option("--handshake-timeout", s.handshake, "seconds a client has to send its whole request")
+    app.add_option("--handshake-timeout", s.handshake, trs("seconds a client has to send its whole request"))
         ->check(CLI::Range(0.1, 3600.0))
         ->capture_default_str();
-    app.add_option("--close-timeout", s.close, "seconds a client has to answer a close frame before it is cut off")
+    app.add_option("--close-timeout", s.close, trs("seconds a client has to answer a close frame before it is cut off"))
         ->check(CLI::Range(0.1, 3600.0))
         ->capture_default_str();
 }
@@ -163,23 +164,23 @@ inline void add_limit_options(CLI::App& app, server::Options& o, LimitSeconds& s
 // permessage-deflate (lesson 8), for a server (`for_server`) or a client: `d` holds the defaults.
 inline void add_deflate_options(CLI::App& app, ext::DeflateConfig& d, bool for_server) {
     app.add_flag_callback("--no-deflate", [&d] { d.enabled = false; },
-                          for_server ? "decline permessage-deflate (lesson 8): every message goes uncompressed"
-                                     : "do not offer permessage-deflate (lesson 8)");
-    app.add_option("--deflate-window", d.max_window_bits, "largest window of our compressor, in bits (9-15)")
+                          for_server ? trs("decline permessage-deflate (lesson 8): every message goes uncompressed")
+                                     : trs("do not offer permessage-deflate (lesson 8)"));
+    app.add_option("--deflate-window", d.max_window_bits, trs("largest window of our compressor, in bits (9-15)"))
         ->check(CLI::Range(9, 15))
         ->capture_default_str();
-    app.add_option("--deflate-mem-level", d.mem_level, "zlib's memory level for our compressor (1-9: memory or speed; at most 4 when it resets after each message)")
+    app.add_option("--deflate-mem-level", d.mem_level, trs("zlib's memory level for our compressor (1-9: memory or speed; at most 4 when it resets after each message)"))
         ->check(CLI::Range(1, 9))
         ->capture_default_str();
-    app.add_option("--deflate-min-size", d.min_size, "messages shorter than this many bytes go uncompressed")
+    app.add_option("--deflate-min-size", d.min_size, trs("messages shorter than this many bytes go uncompressed"))
         ->capture_default_str();
     if (for_server)
         app.add_flag_callback("--deflate-takeover", [&d] { d.no_context_takeover = d.ask_peer_no_context_takeover = false; },
-                              "let both sides keep their compression context from message to message (a better "
-                              "ratio; up to ~300 KiB per connection)");
+                              trs("let both sides keep their compression context from message to message (a better "
+                              "ratio; up to ~300 KiB per connection)"));
     else
         app.add_flag_callback("--deflate-no-takeover", [&d] { d.no_context_takeover = d.ask_peer_no_context_takeover = true; },
-                              "ask that both sides compress every message on its own (less memory)");
+                              trs("ask that both sides compress every message on its own (less memory)"));
 }
 
 inline void apply_limits(server::Options& o, const LimitSeconds& s) {
@@ -208,11 +209,11 @@ inline void add_chat_server_options(CLI::App& app, Common& common, ChatServer& c
     add_server_options(app, common);
     add_html_dir_option(app, common);
     add_tls_options(app, chat.tls);
-    add_limit_options(app, chat.options, chat.limit_seconds, "it is closed as too slow (1013)");
+    add_limit_options(app, chat.options, chat.limit_seconds, tr("it is closed as too slow (1013)"));
     add_deflate_options(app, chat.options.deflate, true);
-    app.add_option("--max-chat-message", chat.limits.max_message_bytes, "longest chat message, in bytes (an ERROR above)")
+    app.add_option("--max-chat-message", chat.limits.max_message_bytes, trs("longest chat message, in bytes (an ERROR above)"))
         ->capture_default_str();
-    app.add_option("--max-name", chat.limits.max_name_chars, "longest name, in characters")->capture_default_str();
+    app.add_option("--max-name", chat.limits.max_name_chars, trs("longest name, in characters"))->capture_default_str();
 }
 
 // After parsing: the server's settings from the options; the TLS context made (and its story
@@ -224,7 +225,7 @@ inline ServerTls apply_chat_server_options(const Common& common, ChatServer& cha
     chat.options.log_connections = common.verbose >= 1;
     chat.options.log_frames = common.verbose >= 2 ? server::FrameLog::summary : server::FrameLog::none;
     if (common.demo && uses_tls(chat.tls))
-        throw std::runtime_error("--demo runs without TLS; lesson 7's --demo tells the TLS story");
+        throw std::runtime_error(trs("--demo runs without TLS; lesson 7's --demo tells the TLS story"));
     ServerTls tls = server_tls(chat.tls);
     chat.options.tls = tls.context;
     return tls;
@@ -239,7 +240,8 @@ inline void apply(const Common& o) {
 }
 
 // --help within the lesson's width (design §4): option descriptions are wrapped by words to the
-// columns left beside the option names.
+// columns left beside the option names. Chinese has no spaces between words: a line may break
+// between any two wide characters (and never before "，" "。" "：" "）" and the like).
 inline std::string wrap(std::string_view text, std::size_t width) {
     std::string out, line;
     auto flush_line = [&] {
@@ -247,16 +249,43 @@ inline std::string wrap(std::string_view text, std::size_t width) {
         out += line;
         line.clear();
     };
+    auto wide_at = [](std::string_view s, std::size_t i) {
+        return static_cast<unsigned char>(s[i]) >= 0xE0 && print::columns(s.substr(i, 3)) == 2;
+    };
+    auto closing = [](std::string_view piece) {
+        for (std::string_view p : {"，", "。", "：", "；", "）", "、", "！", "？", "」", "》"})
+            if (piece == p) return true;
+        return false;
+    };
     for (std::size_t start = 0; start <= text.size();) {
         std::size_t end = text.find('\n', start);
         std::string_view paragraph = text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+        bool spaced = false;  // a space came before this piece
         for (std::size_t at = 0; at < paragraph.size();) {
-            std::size_t space = paragraph.find(' ', at);
-            std::string_view word = paragraph.substr(at, space == std::string_view::npos ? std::string_view::npos : space - at);
-            if (!line.empty() && print::columns(line) + 1 + print::columns(word) > width) flush_line();
-            if (!line.empty()) line += ' ';
-            line += word;
-            at = space == std::string_view::npos ? paragraph.size() : space + 1;
+            if (paragraph[at] == ' ') {
+                spaced = true;
+                ++at;
+                continue;
+            }
+            // A piece: one wide character (with the punctuation that must follow it), or a run
+            // of narrow ones up to a space or a wide character.
+            std::size_t to = at;
+            if (wide_at(paragraph, at)) {
+                to += 3;
+                while (to + 3 <= paragraph.size() && closing(paragraph.substr(to, 3))) to += 3;
+            } else {
+                while (to < paragraph.size() && paragraph[to] != ' ' && !wide_at(paragraph, to)) ++to;
+            }
+            std::string_view piece = paragraph.substr(at, to - at);
+            std::size_t gap = spaced && !line.empty() ? 1 : 0;
+            if (!line.empty() && print::columns(line) + gap + print::columns(piece) > width) {
+                flush_line();
+                gap = 0;
+            }
+            if (gap) line += ' ';
+            line += piece;
+            spaced = false;
+            at = to;
         }
         flush_line();
         if (end == std::string_view::npos) break;
@@ -267,8 +296,22 @@ inline std::string wrap(std::string_view text, std::size_t width) {
 
 class Formatter : public CLI::Formatter {
 public:
+    Formatter() {
+        label("Usage", trs("Usage"));
+        label("OPTIONS", trs("OPTIONS"));
+        label("REQUIRED", trs("REQUIRED"));
+        label("Positionals", trs("Positionals"));
+        label("SUBCOMMAND", trs("SUBCOMMAND"));
+        label("SUBCOMMANDS", trs("SUBCOMMANDS"));
+        label("Subcommands", trs("Subcommands"));
+        label("Needs", trs("Needs"));
+        label("Excludes", trs("Excludes"));
+    }
     std::string make_option_desc(const CLI::Option* option) const override {
         return wrap(CLI::Formatter::make_option_desc(option), print::kLineWidth - get_column_width() - 1);
+    }
+    std::string make_group(std::string group, bool is_positional, std::vector<const CLI::Option*> opts) const override {
+        return CLI::Formatter::make_group(group == "Options" ? trs("Options") : group, is_positional, std::move(opts));
     }
 };
 
@@ -279,6 +322,11 @@ inline void use_lesson_formatter(CLI::App& app, const std::shared_ptr<Formatter>
 
 // Parses the command line and runs `body`; errors become "error: ..." and exit code 1.
 inline int run(CLI::App& app, int argc, char** argv, const std::function<int()>& body) {
+    // --lang was read already (i18n::choose, first thing in main): here it is checked and shown.
+    std::string lang;
+    app.add_option("--lang", lang, trs("the language of everything printed: en or zh (default: from LC_ALL, LC_MESSAGES or LANG)"))
+        ->check(CLI::IsMember({"en", "zh"}));
+    app.set_help_flag("-h,--help", trs("print this help and exit"));
     use_lesson_formatter(app, std::make_shared<Formatter>());
     try {
         app.parse(argc, argv);
@@ -290,10 +338,10 @@ inline int run(CLI::App& app, int argc, char** argv, const std::function<int()>&
     try {
         return body();
     } catch (const std::exception& e) {
-        print::err(fmt::format("error: {}", e.what()));
+        print::err(trf("error: {}", e.what()));
         return 1;
     } catch (...) {
-        print::err("error: an unknown failure (this is a bug: please report it)");
+        print::err(tr("error: an unknown failure (this is a bug: please report it)"));
         return 1;
     }
 }

@@ -1,3 +1,4 @@
+#include "i18n/i18n.hpp"
 #include "server/threaded_server.hpp"
 
 #include "net/signals.hpp"
@@ -49,7 +50,7 @@ void ThreadedServer::run(const Session& session, int max_connections) {
         int error = 0;
         net::Fd fd = listener_.accept(&peer, &error);
         if (error) {
-            print::err(fmt::format("warning: cannot accept a connection: {}", std::strerror(error)));
+            print::err(trf("warning: cannot accept a connection: {}", std::strerror(error)));
             std::this_thread::sleep_for(std::chrono::milliseconds(100));  // e.g. out of descriptors
             continue;
         }
@@ -82,16 +83,16 @@ void ThreadedServer::run(const Session& session, int max_connections) {
                         if (t) session(std::move(t), peer, accepted);
                     }
                 } catch (const std::exception& e) {
-                    print::err(fmt::format("error: connection #{}: {}", accepted, e.what()));
+                    print::err(trf("error: connection #{}: {}", accepted, e.what()));
                 } catch (...) {
-                    print::err(fmt::format("error: connection #{}: an unknown failure", accepted));
+                    print::err(trf("error: connection #{}: an unknown failure", accepted));
                 }
                 session_ended();
                 done->store(true);
             });
             running.push_back({std::move(thread), done});
         } catch (const std::system_error& e) {
-            print::err(fmt::format("warning: cannot start a thread for a client: {}", e.what()));
+            print::err(trf("warning: cannot start a thread for a client: {}", e.what()));
         }
     }
     // Every session checks stopping() between reads; wait for the last to finish.
@@ -133,11 +134,11 @@ int ThreadedServer::run_demo(const Session& session, int connections, const std:
         try {
             client();
         } catch (const std::exception& e) {
-            print::err(fmt::format("error: demo client: {}", e.what()));
+            print::err(trf("error: demo client: {}", e.what()));
             failed = true;
             stop();  // the server would otherwise wait for connections that never come
         } catch (...) {
-            print::err("error: demo client: an unknown failure");
+            print::err(tr("error: demo client: an unknown failure"));
             failed = true;
             stop();
         }

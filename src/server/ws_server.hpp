@@ -17,6 +17,7 @@
 
 #include <fmt/format.h>
 
+#include "i18n/i18n.hpp"
 #include "net/loop.hpp"
 #include "net/socket.hpp"
 #include "net/tls.hpp"
@@ -180,11 +181,12 @@ public:
     std::size_t connection_count() const { return connections_.size(); }
     bool shutting_down() const { return shutting_down_; }
 
-    // "#3 text", with -v; nothing is formatted without it.
+    // "#3 text", with -v; nothing is formatted without it. `format` is a sentence of the
+    // catalogue (src/i18n): the log is in the lesson's language.
     bool logging() const { return options_.log_connections; }
     template <class... Args>
-    void log(const Connection& c, fmt::format_string<Args...> format, Args&&... args) const {
-        if (logging()) log_line(c, fmt::format(format, std::forward<Args>(args)...));
+    void log(const Connection& c, std::string_view format, Args&&... args) const {
+        if (logging()) log_line(c, fmt::format(fmt::runtime(i18n::tr(format)), std::forward<Args>(args)...));
     }
 
 private:

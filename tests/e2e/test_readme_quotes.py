@@ -26,7 +26,8 @@ def source_lines(path, start, end):
 
 
 def readmes():
-    return sorted(glob.glob(os.path.join(ROOT, "lessons", "*", "README.md")))
+    return sorted(glob.glob(os.path.join(ROOT, "lessons", "*", "README.md")) +
+                  glob.glob(os.path.join(ROOT, "lessons", "*", "README.zh.md")))
 
 
 class ReadmeQuotes(unittest.TestCase):
