@@ -102,7 +102,7 @@ void demo_client(std::uint16_t port, Random& random) {
     print::out(trf(
         "\nclient: {}\n",
         status == net::IoStatus::eof ? tr("the connection ended and not one byte came back. A browser would now fire\n"
-                                       "        onerror, then onclose with code 1006. Lesson 2 sends the answer."): tr("unexpected: the server answered or did not hang up")));
+                                       "        onerror, then onclose with code 1006. Lesson 2 sends the answer.") : tr("unexpected: the server answered or did not hang up")));
 }
 
 }  // namespace

@@ -310,7 +310,7 @@ int main(int argc, char** argv) {
         for (auto n = std::next(nodes.begin()); n != nodes.end(); ++n)
             print::out(trf("also listening on {}://{}/ (server {})\n", scheme, n->srv.local().str(), n->name));
         print::out(trf("Redis {}{}, room \"{}\"\n", bus_options.redis.str(),
-                               own_redis ? tr(" (redis-server started by this lesson, stopped with it)"): "", room));
+                               own_redis ? tr(" (redis-server started by this lesson, stopped with it)") : "", room));
         print::out(tls.story);
         early.open();
 
@@ -328,7 +328,7 @@ int main(int argc, char** argv) {
             std::string b = fmt::format("{}://{}/", scheme, nodes.back().srv.local().str());
             print::out(trf("Open {}?name=alice and {}?name=bob: {}. One room.\n"
                                    "(another server: lesson10-scale-out --redis {} --port N)\n",
-                                   a, b, servers > 1 ? tr("two servers"): tr("the same server, until you start another"),
+                                   a, b, servers > 1 ? tr("two servers") : tr("the same server, until you start another"),
                                    bus_options.redis.str()));
             for (Node& n : nodes) n.thread.join();  // until a signal stops them all
         }

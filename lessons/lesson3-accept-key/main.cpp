@@ -108,7 +108,7 @@ int main(int argc, char** argv) {
                                  print::check_mark(false),
                                  nonce ? trf("it decodes to {} bytes", nonce->size()) : tr("it is not base64"));
             s += fmt::format("{} {}\n", print::check_mark(ok),
-                             ok ? tr("the accept key matches: a client would accept this handshake"): tr("the accept key does not match: a client must fail the connection"));
+                             ok ? tr("the accept key matches: a client would accept this handshake") : tr("the accept key does not match: a client must fail the connection"));
             print::out(s);
             return ok && key_ok ? 0 : 2;
         }

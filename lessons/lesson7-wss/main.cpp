@@ -36,8 +36,8 @@ std::string records(std::string_view bytes) {
         if (!header) break;
         std::uint8_t type = header->type;
         std::size_t length = header->length;
-        std::string what = type == 20   ? tr("change_cipher_spec (a no-op kept for old middleboxes)"): type == 21 ? "alert"
-                                : type == 23 ? tr("application_data: encrypted, its content unknowable"): type == 22 ? tr("handshake, in the clear"): tr("not a TLS record");
+        std::string what = type == 20   ? tr("change_cipher_spec (a no-op kept for old middleboxes)") : type == 21 ? "alert"
+                                : type == 23 ? tr("application_data: encrypted, its content unknowable") : type == 22 ? tr("handshake, in the clear") : tr("not a TLS record");
         std::string first;
         if (type == 22 && at + 5 < bytes.size()) {
             auto message = static_cast<std::uint8_t>(bytes[at + 5]);

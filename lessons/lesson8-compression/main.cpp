@@ -62,7 +62,7 @@ Event::Kind show_events(Session& s, std::string bytes) {
         if (e.kind == Event::Kind::message)
             print::out(fmt::format("  message: {} {}{}\n", e.type == Opcode::text ? "text" : "binary",
                                    e.type == Opcode::text ? print::printable(e.payload, 50) : print::hex(e.payload.substr(0, 16)),
-                                   e.compressed ? tr("  (it came compressed)"): ""));
+                                   e.compressed ? tr("  (it came compressed)") : ""));
         if (e.kind == Event::Kind::fail)
             print::out(trf("  {} {} ({})\n    the connection fails with close {} ({})\n", print::check_mark(false),
                                    e.reason, name(e.error), e.code, close_code_name(e.code)));
@@ -277,7 +277,7 @@ int decode(const std::string& bytes, bool deflate, bool no_context_takeover, boo
             ext::DeflateConfig{}));
     print::out(trf("{} frames, as {} receives them{}\n", masked ? "masked" : "unmasked",
                            masked ? "a server" : "a client",
-                           deflate ? tr(", with permessage-deflate agreed"): tr(" (no extension: add --deflate for RSV1)")));
+                           deflate ? tr(", with permessage-deflate agreed") : tr(" (no extension: add --deflate for RSV1)")));
     Shown shown(diagram);
     s.set_observer(&shown);
     return show_events(s, bytes) == Event::Kind::fail ? 1 : 0;
@@ -342,7 +342,7 @@ int main(int argc, char** argv) {
             print::out(trf("Open {0}://{1}/?name=alice and {0}://{1}/?name=bob in two tabs; -vv shows each message\n"
                                    "compressed and inflated. {2}\n",
                                    tls.page_scheme(), srv.local().str(),
-                                   !options.deflate.enabled ? tr("(--no-deflate: compression is declined)"): options.deflate.no_context_takeover ? tr("(no context takeover: one compressed frame per broadcast)"): tr("(--deflate-takeover: each client compressed on its own)")));
+                                   !options.deflate.enabled ? tr("(--no-deflate: compression is declined)") : options.deflate.no_context_takeover ? tr("(no context takeover: one compressed frame per broadcast)") : tr("(--deflate-takeover: each client compressed on its own)")));
             srv.run();
             print::out(tr("stopped: every client was sent close 1001 (going away)\n"));
             return 0;

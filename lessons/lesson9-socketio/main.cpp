@@ -263,7 +263,7 @@ int main(int argc, char** argv) {
                                    "{1}; and http://{0}/chatroom.html?name=carol, lesson 5's plain\n"
                                    "WebSocket page. One room.\n",
                                    srv.local().str(),
-                                   page == PageKind::fixed        ? tr("its bugs fixed"): page == PageKind::typo_fixed ? tr("only its typo fixed: innerHTML runs what is sent"): tr("as published: watch the console")));
+                                   page == PageKind::fixed        ? tr("its bugs fixed") : page == PageKind::typo_fixed ? tr("only its typo fixed: innerHTML runs what is sent") : tr("as published: watch the console")));
             if (!script)
                 print::out(tr("socket.io.js is not installed, so the blog's page cannot load it: run\n"
                            "  scripts/install-deps.sh --browser   (npm's socket.io-client 4.8.1)\n"

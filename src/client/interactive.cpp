@@ -129,7 +129,7 @@ private:
                 case Event::Kind::close:
                     print::out(describe_received(m) + "\n");
                     if (m.code == static_cast<std::uint16_t>(CloseCode::abnormal)) return 1;
-                    print::out(closing_ ? tr("the closing handshake is complete; the server closes TCP\n"): tr("answered with a close frame; the server closes TCP\n"));
+                    print::out(closing_ ? tr("the closing handshake is complete; the server closes TCP\n") : tr("answered with a close frame; the server closes TCP\n"));
                     client_.finish();
                     return 0;
                 case Event::Kind::fail:

@@ -134,7 +134,7 @@ private:
             case Event::Kind::message:
                 if (verbose_ > 0) return "";  // each frame was shown already
                 return fmt::format("#{} {} {}{} {}\n", number_, arrow(), e.type == Opcode::text ? "text" : "binary",
-                                   e.compressed ? tr(" (came compressed)"): "",
+                                   e.compressed ? tr(" (came compressed)") : "",
                                    e.type == Opcode::text ? print::printable(e.payload, 60)
                                                           : fmt::format("{} B: {}", e.payload.size(),
                                                                         print::hex(e.payload.substr(0, 16))));
@@ -331,7 +331,7 @@ void relay(server::ThreadedServer& server, const RelayOptions& o, net::Transport
     }
     if (!upgrade) {
         std::string status = response.status == http::ParseStatus::error
-                                 ? tr("not an HTTP response"): fmt::format("{} {}", response.response.status, response.response.reason);
+                                 ? tr("not an HTTP response") : fmt::format("{} {}", response.response.status, response.response.reason);
         print::out(trf("#{} from {}: {} {} → {}  (plain HTTP, not an upgrade: forwarded as it is)\n", number,
                                peer.str(), request.request.method, print::fit(request.request.target, 40),
                                status));

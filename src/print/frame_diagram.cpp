@@ -92,9 +92,9 @@ std::string frame_fields(const FrameHeader& h) {
     std::vector<std::pair<std::string, std::string>> rows = {
         {"FIN", h.fin ? tr("1  (the last frame of its message)") : tr("0  (more frames of this message follow)")},
         {"RSV1 RSV2 RSV3", fmt::format("{} {} {}{}", int(h.rsv1), int(h.rsv2), int(h.rsv3),
-                                       h.rsv2 || h.rsv3 ? tr("  (reserved: no extension defines them here)"): h.rsv1         ? tr("  (RSV1: compressed, if permessage-deflate was agreed)"): "")},
+                                       h.rsv2 || h.rsv3 ? tr("  (reserved: no extension defines them here)") : h.rsv1         ? tr("  (RSV1: compressed, if permessage-deflate was agreed)") : "")},
         {"opcode", fmt::format("0x{:x} = {}{}", h.opcode, opcode_name(h.opcode),
-                               is_control(h.opcode) ? tr(" (control frame)"): "")},
+                               is_control(h.opcode) ? tr(" (control frame)") : "")},
         {"MASK", h.masked ? tr("1  (masked: a client sent this)") : tr("0  (not masked: a server sent this)")},
         {tr("payload length"), trf("{} bytes ({})", h.payload_length, length_form_name(h.length_form))},
     };
@@ -176,14 +176,14 @@ std::string hex_preview(std::string_view bytes, std::size_t max) {
 }
 
 std::string verdict(const Event& e, const FrameHeader& h, Role role) {
-    std::string from = role == Role::server ? tr("from a client"): tr("from a server");
+    std::string from = role == Role::server ? tr("from a client") : tr("from a server");
     switch (e.kind) {
         case Event::Kind::message:
             return trf("a complete {} message {} — deliver {}{}", e.type == Opcode::text ? "text" : "binary",
                                from, e.type == Opcode::text ? printable(e.payload, 20) : hex_preview(e.payload, 6),
-                               h.opcode == 0 ? tr(" (fragments joined)"): "");
+                               h.opcode == 0 ? tr(" (fragments joined)") : "");
         case Event::Kind::need_more:
-            return h.opcode == 0 ? tr("a middle fragment — keep it and wait for the frame with FIN set"): tr("the first fragment of a message (FIN is 0) — keep it and wait for continuation frames");
+            return h.opcode == 0 ? tr("a middle fragment — keep it and wait for the frame with FIN set") : tr("the first fragment of a message (FIN is 0) — keep it and wait for continuation frames");
         case Event::Kind::ping: return std::string(tr("a ping — answer with a pong carrying the same payload"));
         case Event::Kind::pong: return std::string(tr("a pong — note that the peer is alive (an unsolicited pong is ignored)"));
         case Event::Kind::close: {
@@ -273,10 +273,10 @@ std::string explain_frames(std::string_view input, const ExplainOptions& options
             s += fmt::format("{:<24}{} ({})\n{:<24}{}\n", tr("close code"), code, close_code_name(code),
                              tr("close reason"), printable(std::string_view(payload).substr(2)));
         } else if (as == static_cast<std::uint8_t>(Opcode::binary)) {
-            s += fmt::format("{:<24}{}\n", h.opcode == 0 ? tr("payload (binary, cont.)"): tr("payload (binary)"),
+            s += fmt::format("{:<24}{}\n", h.opcode == 0 ? tr("payload (binary, cont.)") : tr("payload (binary)"),
                              hex_preview(payload, 16));
         } else if (as == static_cast<std::uint8_t>(Opcode::text)) {
-            s += fmt::format("{:<24}{}\n", h.opcode == 0 ? tr("payload (text, cont.)"): tr("payload (text)"),
+            s += fmt::format("{:<24}{}\n", h.opcode == 0 ? tr("payload (text, cont.)") : tr("payload (text)"),
                              printable(payload, 56));
         } else {
             s += fmt::format("{:<24}{}\n", trf("payload ({})", opcode_name(h.opcode)), printable(payload, 56));

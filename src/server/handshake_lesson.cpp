@@ -73,7 +73,7 @@ void watch(ThreadedServer& server, const HandshakeLesson& lesson, net::Transport
             already.append(chunk, n);
             std::string why = lesson.mistake == Mistake::lf_only
                                   ? tr("\n   (Chromium reads lines that end in LF alone; Python websockets refuses them, "
-                                    "as RFC 9112 allows)"): "";
+                                    "as RFC 9112 allows)") : "";
             print::out(trf("#{} frames arrive after the wrong answer: this client accepted it.{}\n", number, why));
             hold_open(server, std::move(transport), number, std::move(already));
             return;
