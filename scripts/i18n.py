@@ -12,12 +12,12 @@ import re
 import sys
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
-SOURCES = ["src/**/*.cpp", "src/**/*.hpp", "lessons/**/*.cpp", "exercises/check.cpp"]
+SOURCES = ["src/**/*.cpp", "src/**/*.hpp", "lessons/**/*.cpp", "exercises/check.cpp", "tests/cases/exercise_cases.hpp"]
 CATALOGUE = "src/i18n/zh/*.inc"
 
 LITERAL = r'"(?:[^"\\\n]|\\.)*"'
 LITERALS = rf'(?:{LITERAL}\s*)+'
-CALL = re.compile(rf'(?:\b(?:tr[fs]?|N_)\(|\b(?:log|set_detail)\(\s*\*?[\w.>-]+,\s*)\s*({LITERALS})\s*[,)]')
+CALL = re.compile(rf'(?:\b(?:tr[fs]?|N_|because)\(|\b(?:log|set_detail)\(\s*\*?[\w.>-]+,\s*)\s*({LITERALS})\s*[,)]')
 ENTRY = re.compile(rf'\{{\s*({LITERALS})\s*,\s*({LITERALS})\s*\}}\s*,')
 ESCAPES = {"n": "\n", "t": "\t", '"': '"', "\\": "\\", "'": "'", "0": "\0", "a": "\a", "r": "\r"}
 

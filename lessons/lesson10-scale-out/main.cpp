@@ -336,7 +336,7 @@ int main(int argc, char** argv) {
         for (Node& n : nodes) left += n.stop();
         if (!common.demo)
             print::out(trf("stopped: every client was sent close 1001; Redis was told {} left\n",
-                                   left == 1 ? "1 person" : fmt::format("{} people", left)));
+                                   left == 1 ? tr("1 person") : trf("{} people", left)));
         return rc;
     });
 }

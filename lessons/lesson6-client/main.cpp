@@ -83,7 +83,7 @@ int demo(Random& random) {
             return true;
         };
         Received hello = client.receive();
-        print::out("  " + client::describe_received(hello) + "   (the server sends it unmasked)\n");
+        print::out(trf("  {}   (the server sends it unmasked)\n", client::describe_received(hello)));
         if (went_wrong(hello, Event::Kind::message)) return 1;
 
         print::part(tr("a ping: the server must answer with a pong carrying the same payload"));
@@ -106,7 +106,7 @@ int demo(Random& random) {
         }
         print::out(tr("  (a fragment may end inside a character: only the whole message must be UTF-8)\n"));
         Received whole = client.receive();
-        print::out("  " + client::describe_received(whole) + "   (back whole, in one frame)\n");
+        print::out(trf("  {}   (back whole, in one frame)\n", client::describe_received(whole)));
         if (went_wrong(whole, Event::Kind::message)) return 1;
 
         print::part(tr("the close: ours, the server's answer, then the server ends TCP (RFC 6455 §7.1.1)"));

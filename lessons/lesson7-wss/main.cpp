@@ -98,9 +98,11 @@ int story(const Url& url, const std::shared_ptr<net::TlsContext>& tls, bool enfo
     }
     print::out(wire(tap.sent));
     print::out(records(tap.sent));
-    print::out(trf("  {} \"GET\" or \"Upgrade\" in these bytes: an observer sees a record of {} bytes, no more.\n",
-                           has_text(tap.sent, "GET") || has_text(tap.sent, "Upgrade") ? tr("✗ there is a") : tr("✓ no"),
-                           tap.sent.size()));
+    if (has_text(tap.sent, "GET") || has_text(tap.sent, "Upgrade"))
+        print::out(trf("  ✗ \"GET\" or \"Upgrade\" can be read in these {} bytes: they are not encrypted.\n", tap.sent.size()));
+    else
+        print::out(trf("  ✓ no \"GET\" or \"Upgrade\" in these bytes: an observer sees a record of {} bytes, no more.\n",
+                       tap.sent.size()));
 
     print::part(tr("inside, decrypted: lesson 2's handshake, unchanged"));
     print::out(print::head_text(client->request(), crlf));

@@ -65,7 +65,7 @@ Event::Kind show_events(Session& s, std::string bytes) {
                                    e.compressed ? tr("  (it came compressed)") : ""));
         if (e.kind == Event::Kind::fail)
             print::out(trf("  {} {} ({})\n    the connection fails with close {} ({})\n", print::check_mark(false),
-                                   e.reason, name(e.error), e.code, close_code_name(e.code)));
+                                   tr(describe(e.error)), name(e.error), e.code, close_code_name(e.code)));
     });
     if (used < bytes.size() && s.state() != Session::State::closed)
         print::out(trf("  {} bytes left over: an incomplete frame\n", bytes.size() - used));
@@ -80,15 +80,15 @@ void part_offer() {
     print::out(trf("Every browser's upgrade request offers compression (lesson 2 showed the header):\n"
                            "  Sec-WebSocket-Extensions: {}\n", chrome));
     print::out(print::table({
-        {"server_no_context_takeover", "the server resets its compressor after each message"},
-        {"client_no_context_takeover", "the client does the same (the server may ask it to)"},
-        {"server_max_window_bits=N", "the server's window is at most 2^N bytes (N 8-15)"},
-        {"client_max_window_bits[=N]", "the same for the client; bare: \"I can take a limit\""},
+        {"server_no_context_takeover", tr("the server resets its compressor after each message")},
+        {"client_no_context_takeover", tr("the client does the same (the server may ask it to)")},
+        {"server_max_window_bits=N", tr("the server's window is at most 2^N bytes (N 8-15)")},
+        {"client_max_window_bits[=N]", tr("the same for the client; bare: \"I can take a limit\"")},
     }));
     auto answer = [](std::string_view offer, const ext::DeflateConfig& config) {
         std::string why;
         auto agreed = ext::negotiate(ext::parse(offer).offers, config, &why);
-        return agreed ? agreed->response : "(declined: " + why + ")";
+        return agreed ? agreed->response : fmt::format("({})", why);
     };
     ext::DeflateConfig takeover = server_defaults();
     takeover.no_context_takeover = takeover.ask_peer_no_context_takeover = false;
@@ -137,9 +137,10 @@ void part_hello() {
                            "  {}\n", print::hex(again2)));
     std::string chat = chat::client_chat_json("see you at the station at ten");
     Deflater keeps(15, 8, false), resets(15, 8, true);
-    std::string line = "  the same chat message three times:";
-    for (const char* name : {"takeover", "no takeover"}) {
-        Deflater& d = std::string_view(name) == "takeover" ? keeps : resets;
+    std::string line = tr("  the same chat message three times:");
+    for (bool takeover : {true, false}) {
+        Deflater& d = takeover ? keeps : resets;
+        std::string name = takeover ? tr("takeover") : tr("no takeover");
         std::vector<std::size_t> sizes;
         for (int i = 0; i < 3; ++i) {
             std::string out;
@@ -148,7 +149,7 @@ void part_hello() {
         }
         line += fmt::format("  {} {}/{}/{} B", name, sizes[0], sizes[1], sizes[2]);
     }
-    print::out(fmt::format("{} (of {} B)\n", line, chat.size()));
+    print::out(trf("{} (of {} B)\n", line, chat.size()));
 }
 
 void part_forms() {
@@ -208,12 +209,12 @@ void part_live(Random& random) {
         client_options.deflate.enabled = true;
         Client client("127.0.0.1", srv.local().port, "/", random, client_options);
         print::out(trf("  → Sec-WebSocket-Extensions: {}\n  ← {}\n",
-                               ext::client_offer(client_options.deflate), client.checks().extensions.value_or("(none)")));
+                               ext::client_offer(client_options.deflate), client.checks().extensions.value_or(tr("(none)"))));
         const MessageDeflate* agreed = client.session().deflate();
         if (!agreed) throw std::runtime_error(trs("the echo server did not agree to permessage-deflate"));
         print::out(trf("  agreed: the server resets after each message ({}), the client too ({})\n",
-                               agreed->agreed().server_no_context_takeover ? "yes" : "no",
-                               agreed->agreed().client_no_context_takeover ? "yes" : "no"));
+                               agreed->agreed().server_no_context_takeover ? tr("yes") : tr("no"),
+                               agreed->agreed().client_no_context_takeover ? tr("yes") : tr("no")));
         Shown shown(false);
         client.session().set_observer(&shown);
         std::string message = chat::client_chat_json("the same words again and again and again, compressed");
@@ -246,7 +247,7 @@ void part_memory() {
         rows.push_back({trf("window {:2} bits, memLevel {}", bits, level),
                         trf("{} (at most {})", print::bytes_size(d.memory()), print::bytes_size(d.memory_bound()))});
     }
-    rows.push_back({"no context takeover (the default)", "0 B: the thread's shared streams serve it"});
+    rows.push_back({tr("no context takeover (the default)"), tr("0 B: the thread's shared streams serve it")});
     print::out(print::table(rows));
     print::out(tr("A thousand connections with context takeover allocate 300 MB; without, nothing while idle; and\n"
                "a broadcast is compressed once for every receiver instead of once per receiver. That is\n"

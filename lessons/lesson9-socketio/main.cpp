@@ -122,7 +122,7 @@ int demo(server::Server& srv, Random& random) {
     print::out(tr("  Each line is what alice's socket.io client (one written here) sends, and ← what comes back.\n"));
     SocketIoClient alice("127.0.0.1", port, random, SocketIoClient::Start::polling_then_upgrade, wire("alice"));
     print::out(trf("  alice's session: sid {}, on a WebSocket now: {}\n", alice.sid().substr(0, 6) + "…",
-                           alice.on_websocket() ? "yes" : "no"));
+                           alice.on_websocket() ? tr("yes") : tr("no")));
 
     say(tr("socket.send({type:'LOGIN', name:'alice'}) is an EVENT \"message\": 42[\"message\",{…}]"));
     alice.send(chat::client_login_json("alice"));

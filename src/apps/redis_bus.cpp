@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "i18n/i18n.hpp"
 #include "print/print.hpp"
 
 namespace ws::apps {
@@ -27,7 +28,7 @@ RedisAddress parse_redis_address(std::string_view text) {
     bool digits = !port.empty() && port.size() <= 5 && port.find_first_not_of("0123456789") == std::string_view::npos;
     if (digits) n = std::stoul(std::string(port));
     if (!digits || n == 0 || n > 65535 || a.host.empty())
-        throw std::invalid_argument(fmt::format("--redis {}: expected HOST:PORT, like 127.0.0.1:6379", print::printable(text, 40)));
+        throw std::invalid_argument(trf("--redis {}: expected HOST:PORT, like 127.0.0.1:6379", print::printable(text, 40)));
     a.port = static_cast<std::uint16_t>(n);
     return a;
 }
@@ -251,15 +252,15 @@ void RedisBus::connect() {
     state_ = State::connecting;
     deadline_ = loop_.now() + options_.answer_timeout;
     loop_.arm(*this, deadline_);
-    auto on_lost = [this](std::string why) { lost(fmt::format("lost Redis {}: {}", options_.redis.str(), why)); };
+    auto on_lost = [this](std::string why) { lost(because("lost Redis {}: {}", options_.redis.str(), why)); };
     sub_ = std::make_unique<RedisLink>(loop_, options_.redis, on_lost);
     cmd_ = std::make_unique<RedisLink>(loop_, options_.redis, on_lost);
     if (!sub_->context() || !cmd_->context())
         return loop_.defer([this, why = sub_->context() ? cmd_->error() : sub_->error()] {
-            lost(fmt::format("Redis {}: {}", options_.redis.str(), why));
+            lost(because("Redis {}: {}", options_.redis.str(), why));
         });
     // Subscribed first, then the snapshot: no event published after the snapshot is missed.
-    note(fmt::format("→ Redis {}: SUBSCRIBE {}", options_.redis.str(), channel_));
+    note(trf("→ Redis {}: SUBSCRIBE {}", options_.redis.str(), channel_));
     redisAsyncCommand(
         sub_->context(),
         [](redisAsyncContext*, void* reply, void* bus) { static_cast<RedisBus*>(bus)->on_subscription(static_cast<redisReply*>(reply)); },
@@ -288,7 +289,7 @@ void RedisBus::command(std::vector<std::string> args, std::function<void(redisRe
     if (unanswered_ >= options_.max_unanswered || unanswered_bytes_ + bytes > options_.max_unanswered_bytes) {
         // Redis is not keeping up (or not answering): what waits for it is bounded.
         if (done) done(nullptr);
-        return lost(fmt::format("Redis has not answered {} commands ({} KiB)", unanswered_, unanswered_bytes_ / 1024));
+        return lost(because("Redis has not answered {} commands ({} KiB)", unanswered_, unanswered_bytes_ / 1024));
     }
     std::vector<const char*> argv;
     std::vector<std::size_t> lengths;
@@ -318,7 +319,7 @@ void RedisBus::command(std::vector<std::string> args, std::function<void(redisRe
 }
 
 void RedisBus::claim(const std::string& name, std::function<void(Claim)> done) {
-    note(fmt::format("→ Redis: claim {}, PUBLISH its LOGIN if ours (one script: HSETNX, PUBLISH)", print::printable(name, 24)));
+    note(trf("→ Redis: claim {}, PUBLISH its LOGIN if ours (one script: HSETNX, PUBLISH)", print::printable(name, 24)));
     std::string event = chat::room_event_json({chat::RoomEvent::Kind::login, name, {}, server_});
     const std::uint64_t ticket = ++claims_;
     claiming_[name] = ticket;
@@ -328,14 +329,14 @@ void RedisBus::claim(const std::string& name, std::function<void(Claim)> done) {
         bool current = asked != claiming_.end() && asked->second == ticket;
         if (current) claiming_.erase(asked);
         if (!r || r->type != REDIS_REPLY_INTEGER) {
-            if (r) note(fmt::format("claim {}: Redis answered {}", print::printable(name, 24), print::printable(reply_text(r), 60)));
+            if (r) note(trf("claim {}: Redis answered {}", print::printable(name, 24), print::printable(reply_text(r), 60)));
             return done(Claim::split);
         }
         if (r->integer == 1) {
             if (current) mine_.insert(name);
             return done(Claim::ours);
         }
-        note(fmt::format("← Redis: {} is taken (HSETNX found it)", print::printable(name, 24)));
+        note(trf("← Redis: {} is taken (HSETNX found it)", print::printable(name, 24)));
         done(Claim::taken);
     });
 }
@@ -343,14 +344,14 @@ void RedisBus::claim(const std::string& name, std::function<void(Claim)> done) {
 void RedisBus::leave(const std::string& name) {
     mine_.erase(name);
     claiming_.erase(name);
-    note(fmt::format("→ Redis: free {} and PUBLISH its LOGOUT", print::printable(name, 24)));
+    note(trf("→ Redis: free {} and PUBLISH its LOGOUT", print::printable(name, 24)));
     command({"EVAL", kLeave, "1", key("names"), name, server_, channel_,
              chat::room_event_json({chat::RoomEvent::Kind::logout, name, {}, server_})});
 }
 
 void RedisBus::publish_chat(const std::string& sender, const std::string& message) {
     std::string event = chat::room_event_json({chat::RoomEvent::Kind::chat, sender, message, server_});
-    if (log) note(fmt::format("→ Redis: PUBLISH {} {}", channel_, print::bare(event, 60)));
+    if (log) note(trf("→ Redis: PUBLISH {} {}", channel_, print::bare(event, 60)));
     command({"PUBLISH", channel_, std::move(event)});
 }
 
@@ -359,7 +360,7 @@ void RedisBus::on_subscription(redisReply* r) {
     if (r->type != REDIS_REPLY_ARRAY || r->elements < 3 || r->element[0]->type != REDIS_REPLY_STRING) return;
     std::string kind = reply_text(r->element[0]);
     if (kind == "subscribe") {
-        note(fmt::format("← Redis: subscribed to {}; asking for the room (the sync script)", channel_));
+        note(trf("← Redis: subscribed to {}; asking for the room (the sync script)", channel_));
         state_ = State::syncing;
         deadline_ = loop_.now() + options_.answer_timeout;
         std::vector<std::string> args = {"EVAL", kSync, "2", key("names"), key("servers"), server_, channel_,
@@ -371,10 +372,10 @@ void RedisBus::on_subscription(redisReply* r) {
     if (kind != "message" || r->element[2]->type != REDIS_REPLY_STRING) return;
     std::string payload = reply_text(r->element[2]);
     std::optional<chat::RoomEvent> e = chat::parse_room_event(payload, options_.limits);
-    if (!e) return note(fmt::format("← Redis: on {}, not a room event within the limits (ignored): {}", channel_, print::bare(payload, 50)));
-    if (log) note(fmt::format("← Redis: {}", print::bare(payload, 80)));
+    if (!e) return note(trf("← Redis: on {}, not a room event within the limits (ignored): {}", channel_, print::bare(payload, 50)));
+    if (log) note(trf("← Redis: {}", print::bare(payload, 80)));
     if (state_ == State::syncing) {
-        if (held_.size() >= kMaxHeld) return lost(fmt::format("{} events came before the room's snapshot", held_.size()));
+        if (held_.size() >= kMaxHeld) return lost(because("{} events came before the room's snapshot", held_.size()));
         held_.push_back(std::move(*e));  // applied once the snapshot is in
         return;
     }
@@ -384,7 +385,7 @@ void RedisBus::on_subscription(redisReply* r) {
 void RedisBus::synced(redisReply* r) {
     if (state_ != State::syncing) return;
     if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2)
-        return lost(r ? fmt::format("the sync script failed: {}", print::printable(reply_text(r), 80)) : std::string("no answer to the sync script"));
+        return lost(r ? because("the sync script failed: {}", print::printable(reply_text(r), 80)) : because("no answer to the sync script"));
     std::vector<std::string> taken = strings_of(r->element[0]);
     std::vector<std::string> everyone = strings_of(r->element[1]);
     std::sort(everyone.begin(), everyone.end());  // a hash has no order: by name
@@ -394,10 +395,10 @@ void RedisBus::synced(redisReply* r) {
     backoff_ = std::chrono::milliseconds(0);
     loop_.arm(*this, loop_.now() + options_.tick);
     if (was_whole_)
-        note(fmt::format("the room is whole again after {:.1f} s: {} people; what was published meanwhile is lost here",
+        note(trf("the room is whole again after {:.1f} s: {} people; what was published meanwhile is lost here",
                          std::chrono::duration<double>(loop_.now() - split_at_).count(), everyone.size()));
     else
-        note(fmt::format("in the room on Redis {}: {} people on other servers", options_.redis.str(), everyone.size()));
+        note(trf("in the room on Redis {}: {} people on other servers", options_.redis.str(), everyone.size()));
     was_whole_ = true;
     std::vector<chat::RoomEvent> held = std::move(held_);
     held_.clear();
@@ -425,22 +426,23 @@ void RedisBus::tick() {
 void RedisBus::reaped(redisReply* r) {
     if (!r) return;
     tick_answered_ = true;
-    if (r->type == REDIS_REPLY_ERROR) return note(fmt::format("the presence script failed: {}", print::printable(reply_text(r), 80)));
+    if (r->type == REDIS_REPLY_ERROR) return note(trf("the presence script failed: {}", print::printable(reply_text(r), 80)));
     if (r->type == REDIS_REPLY_INTEGER && r->integer == 0)
         // Silent too long (a pause, a slow network): the room logged our people out. Join again.
-        return lost(fmt::format("the other servers took this one for dead (silent for more than {} s)",
+        return lost(because("the other servers took this one for dead (silent for more than {} s)",
                                 options_.presence_ttl.count() / 1000.0));
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) return;  // {}: everyone is alive
     std::vector<std::string> gone = strings_of(r->element[0]), names = strings_of(r->element[1]);
-    note(fmt::format("presence: {} silent for {} s, so gone: {} logged out{}{}", joined(gone), options_.presence_ttl.count() / 1000.0,
-                     names.size() == 1 ? "1 person" : fmt::format("{} people", names.size()), names.empty() ? "" : ": ", joined(names)));
+    note(trf("presence: {} silent for {} s, so gone: {} logged out{}{}", joined(gone), options_.presence_ttl.count() / 1000.0,
+             names.size() == 1 ? tr("1 person") : trf("{} people", names.size()), names.empty() ? "" : ": ", joined(names)));
 }
 
 void RedisBus::leave_all() {
     if (silent_) return;
     // The reaping script, on ourselves: every one of our names freed and announced, at once.
-    note(fmt::format("→ Redis: this server stops: its {} logged out for the room (the presence script, on itself)",
-                     mine_.size() == 1 ? "1 person is" : fmt::format("{} people are", mine_.size())));
+    note(mine_.size() == 1 ? tr("→ Redis: this server stops: its 1 person is logged out for the room (the presence script, on itself)")
+                           : trf("→ Redis: this server stops: its {} people are logged out for the room (the presence script, on itself)",
+                                 mine_.size()));
     left_ += mine_.size();
     mine_.clear();
     claiming_.clear();
@@ -468,7 +470,7 @@ std::size_t RedisBus::leave_cleanly() {
     return std::max(left_, count);
 }
 
-void RedisBus::lost(std::string why) {
+void RedisBus::lost(Why why) {
     if (state_ == State::stopped || state_ == State::split) return;
     bool was_whole = state_ == State::whole;
     state_ = State::split;
@@ -482,10 +484,10 @@ void RedisBus::lost(std::string why) {
     backoff_ = std::clamp(backoff_ * 2, std::chrono::milliseconds(200), std::chrono::milliseconds(5000));
     if (was_whole) {
         split_at_ = loop_.now();
-        note(fmt::format("the room is split: {}; reconnecting", why));
-        if (listener_) listener_->room_split(why);
+        note(trf("the room is split: {}; reconnecting", why.shown));
+        if (listener_) listener_->room_split(why.wire);
     } else {
-        note(fmt::format("{}; trying again in {:.1f} s", why, backoff_.count() / 1000.0));
+        note(trf("{}; trying again in {:.1f} s", why.shown, backoff_.count() / 1000.0));
     }
     loop_.arm(*this, loop_.now() + backoff_);
 }
@@ -499,7 +501,7 @@ void RedisBus::on_timer() {
         case State::connecting:
         case State::syncing:
             if (loop_.now() >= deadline_)
-                return lost(fmt::format("Redis {} did not answer within {} ms", options_.redis.str(), options_.answer_timeout.count()));
+                return lost(because("Redis {} did not answer within {} ms", options_.redis.str(), options_.answer_timeout.count()));
             loop_.arm(*this, deadline_);
             return;
         case State::whole:
@@ -507,7 +509,7 @@ void RedisBus::on_timer() {
                 // The last tick is not answered yet: Redis has until its deadline (a hung Redis,
                 // stopped or swapping, still holds the connection open).
                 if (loop_.now() >= deadline_)
-                    return lost(fmt::format("Redis {} did not answer within {} ms", options_.redis.str(), options_.answer_timeout.count()));
+                    return lost(because("Redis {} did not answer within {} ms", options_.redis.str(), options_.answer_timeout.count()));
                 loop_.arm(*this, std::min(deadline_, loop_.now() + options_.tick));
                 return;
             }

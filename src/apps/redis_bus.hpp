@@ -23,7 +23,10 @@
 #include <string>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "apps/room_bus.hpp"
+#include "i18n/i18n.hpp"
 #include "net/loop.hpp"
 
 struct redisAsyncContext;
@@ -89,7 +92,17 @@ private:
     enum class State { split, connecting, syncing, whole, stopped };
     void on_timer() override;
     void connect();
-    void lost(std::string why);
+    // Why the room split: `wire` (English) goes into the ERROR notice the clients get, the
+    // same in every language; `shown` is the server's own log line, in the lesson's language.
+    struct Why {
+        std::string wire, shown;
+    };
+    template <typename... Args>
+    static Why because(fmt::format_string<Args...> format, Args&&... args) {
+        std::string_view english = i18n::view(format);  // checked against args at compile time
+        return {fmt::format(fmt::runtime(english), args...), fmt::format(fmt::runtime(tr(english)), args...)};
+    }
+    void lost(Why why);
     void on_subscription(redisReply*);
     void synced(redisReply*);
     void tick();

@@ -1,5 +1,7 @@
 #include "apps/redis_process.hpp"
 
+#include "i18n/i18n.hpp"
+
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -37,7 +39,7 @@ std::uint16_t free_port() {
 
 RedisProcess::RedisProcess() {
     char pattern[] = "/tmp/ws-lesson10-redis-XXXXXX";
-    if (!::mkdtemp(pattern)) throw std::runtime_error(fmt::format("cannot make a directory for redis-server: {}", std::strerror(errno)));
+    if (!::mkdtemp(pattern)) throw std::runtime_error(trf("cannot make a directory for redis-server: {}", std::strerror(errno)));
     dir_ = pattern;
     port_ = free_port();
     launch();
@@ -61,9 +63,9 @@ void RedisProcess::launch() {
     posix_spawnattr_destroy(&attr);
     if (rc != 0) {
         pid_ = -1;
-        throw std::runtime_error(rc == ENOENT ? "redis-server is not installed: apt install redis-server "
-                                                "(scripts/install-deps.sh does), or give --redis HOST:PORT"
-                                              : fmt::format("cannot start redis-server: {}", std::strerror(rc)));
+        throw std::runtime_error(rc == ENOENT ? tr("redis-server is not installed: apt install redis-server "
+                                                "(scripts/install-deps.sh does), or give --redis HOST:PORT")
+                                              : trf("cannot start redis-server: {}", std::strerror(rc)));
     }
     RedisAddress address{"127.0.0.1", port_};
     std::string problem;
@@ -72,13 +74,13 @@ void RedisProcess::launch() {
         int status = 0;
         if (::waitpid(pid_, &status, WNOHANG) == pid_) {
             pid_ = -1;
-            throw std::runtime_error(fmt::format("redis-server stopped at once (see {}/redis.log)", dir_));
+            throw std::runtime_error(trf("redis-server stopped at once (see {}/redis.log)", dir_));
         }
         problem = check_redis(address, 200ms);
         if (problem.empty()) return;
     }
     stop();
-    throw std::runtime_error(fmt::format("redis-server did not answer on port {} within 5 s: {}", port_, problem));
+    throw std::runtime_error(trf("redis-server did not answer on port {} within 5 s: {}", port_, problem));
 }
 
 void RedisProcess::stop() {

@@ -1,5 +1,7 @@
 #include "apps/socketio_chat.hpp"
 
+#include "i18n/i18n.hpp"
+
 #include <fmt/format.h>
 
 #include "print/print.hpp"
@@ -57,7 +59,7 @@ void SocketIoChat::Packets::on_open(EioSocket& s) {
 
 void SocketIoChat::Client::on_timer() {
     if (connected) return;
-    chat.engine_.log(socket, fmt::format("no Socket.IO CONNECT within connectTimeout ({} s); the session ends",
+    chat.engine_.log(socket, trf("no Socket.IO CONNECT within connectTimeout ({} s); the session ends",
                                          std::chrono::duration<double>(chat.connect_timeout_).count()));
     chat.engine_.close(socket, "no CONNECT in time");  // frees this Client: nothing after it
 }
@@ -69,12 +71,12 @@ void SocketIoChat::Packets::on_message(EioSocket& s, std::string_view data, bool
     sio::ParseResult r = binary ? client.decoder.binary(data) : client.decoder.text(data);
     if (r.packet) return chat.handle(s, client, *r.packet);
     if (r.error == sio::Error::none) {
-        chat.engine_.log(s, fmt::format("sio waits for {} more attachment{}", client.decoder.awaited(),
+        chat.engine_.log(s, trf("sio waits for {} more attachment{}", client.decoder.awaited(),
                                         client.decoder.awaited() == 1 ? "" : "s"));
         return;
     }
     // What socket.io's own server does with a packet it cannot read: it ends the connection.
-    chat.engine_.log(s, fmt::format("not a Socket.IO packet: {}{}{}; the session ends", sio::describe(r.error),
+    chat.engine_.log(s, trf("not a Socket.IO packet: {}{}{}; the session ends", sio::describe(r.error),
                                     r.detail.empty() ? "" : ": ", r.detail));
     chat.engine_.close(s, "a malformed Socket.IO packet");
 }
@@ -89,15 +91,15 @@ void SocketIoChat::Packets::on_close(EioSocket& s, std::string_view) {
 }
 
 std::string SocketIoChat::Packets::describe(std::string_view data, bool binary) const {
-    if (binary) return "a binary attachment";
+    if (binary) return tr("a binary attachment");
     sio::ParseResult r = sio::parse(data);
-    if (!r.packet) return fmt::format("not Socket.IO ({})", sio::describe(r.error));
+    if (!r.packet) return trf("not Socket.IO ({})", sio::describe(r.error));
     const sio::Packet& p = *r.packet;
     std::string line(sio::name(p.type));
-    if (p.attachments) line += fmt::format(" with {} attachment{}", p.attachments, p.attachments == 1 ? "" : "s");
+    if (p.attachments) line += trf(" with {} attachment{}", p.attachments, p.attachments == 1 ? "" : "s");
     if ((p.type == sio::PacketType::event || p.type == sio::PacketType::binary_event) && p.data.is_array())
         line += fmt::format(" {}", print::printable(p.data[0].get<std::string>(), 20));
-    line += fmt::format(" on namespace {}", print::bare(p.nsp, 20));
+    line += trf(" on namespace {}", print::bare(p.nsp, 20));
     if (p.id) line += fmt::format(", ack {}", *p.id);
     return line;
 }

@@ -52,15 +52,15 @@ net::Transport dial(const std::string& host, std::uint16_t port, bool secure, co
 }
 
 std::string describe_tls(const net::TlsSummary& tls, bool enforced) {
-    std::string out = fmt::format("TLS {} · {} · ALPN {}\n", tls.version, tls.cipher, tls.alpn.empty() ? "none" : tls.alpn);
+    std::string out = fmt::format("TLS {} · {} · ALPN {}\n", tls.version, tls.cipher, tls.alpn.empty() ? tr("none") : tls.alpn);
     if (tls.peer_subject) {
-        out += fmt::format("  the server's certificate: {} · {}\n  SHA-256 {}\n", *tls.peer_subject,
-                           tls.peer_san->empty() ? "no SAN" : *tls.peer_san, net::fingerprint_lines(*tls.peer_fingerprint, 10));
+        out += trf("  the server's certificate: {} · {}\n  SHA-256 {}\n", *tls.peer_subject,
+                           tls.peer_san->empty() ? tr("no SAN") : *tls.peer_san, net::fingerprint_lines(*tls.peer_fingerprint, 10));
     }
-    if (tls.verified) out += fmt::format("  {} the certificate verified for this host\n", print::check_mark(true));
+    if (tls.verified) out += trf("  {} the certificate verified for this host\n", print::check_mark(true));
     else
-        out += fmt::format("  {} the certificate did not verify: {}{}\n", print::check_mark(false), tls.verify_result,
-                           enforced ? "" : " (--insecure: connected anyway)");
+        out += trf("  {} the certificate did not verify: {}{}\n", print::check_mark(false), tls.verify_result,
+                           enforced ? "" : tr(" (--insecure: connected anyway)"));
     return out;
 }
 
@@ -137,13 +137,13 @@ Client::Client(net::Transport connected, const std::string& host, std::uint16_t 
 }
 
 void Client::send(Opcode opcode, std::string_view payload, bool fin) {
-    if (!session().send_frame(opcode, payload, fin)) throw std::runtime_error("the connection is closing; nothing more can be sent");
-    if (!flush()) throw std::runtime_error("the connection closed while sending");
+    if (!session().send_frame(opcode, payload, fin)) throw std::runtime_error(tr("the connection is closing; nothing more can be sent"));
+    if (!flush()) throw std::runtime_error(tr("the connection closed while sending"));
 }
 
 void Client::send_message(Opcode type, std::string_view payload, std::size_t fragments) {
-    if (!session().send_in(type, payload, fragments)) throw std::runtime_error("the connection is closing; nothing more can be sent");
-    if (!flush()) throw std::runtime_error("the connection closed while sending");
+    if (!session().send_in(type, payload, fragments)) throw std::runtime_error(tr("the connection is closing; nothing more can be sent"));
+    if (!flush()) throw std::runtime_error(tr("the connection closed while sending"));
 }
 
 void Client::send_close(std::uint16_t code, std::string_view reason) {
@@ -152,8 +152,8 @@ void Client::send_close(std::uint16_t code, std::string_view reason) {
 }
 
 void Client::send_raw(std::string_view bytes) {
-    if (!session().send_raw(bytes)) throw std::runtime_error("the connection is closing; nothing more can be sent");
-    if (!flush()) throw std::runtime_error("the connection closed while sending");
+    if (!session().send_raw(bytes)) throw std::runtime_error(tr("the connection is closing; nothing more can be sent"));
+    if (!flush()) throw std::runtime_error(tr("the connection closed while sending"));
 }
 
 }  // namespace ws

@@ -46,14 +46,14 @@ private:
 
 std::string seconds(std::chrono::milliseconds ms) { return fmt::format("{:g}", static_cast<double>(ms.count()) / 1000); }
 
-const char* kHelp =
+const char* kHelp = N_(
     "  TEXT                 a text message (each line is one masked text frame)\n"
     "  /ping [TEXT]         a ping; the pong's round trip is shown\n"
     "  /close [CODE [WHY]]  start the closing handshake (default 1000)\n"
     "  /binary HEX          a binary message, e.g. /binary 00 01 ff\n"
     "  /frag N TEXT         one text message in N fragments\n"
     "  /raw HEX             bytes sent as they are: a hand-made frame, masked or not as written\n"
-    "  /help                this list; end of input (Ctrl-D) closes with 1000\n";
+    "  /help                this list; end of input (Ctrl-D) closes with 1000\n");
 
 // The session after the handshake, driven by lines of input.
 class Interactive {
@@ -182,7 +182,7 @@ private:
             std::string_view word = rest.substr(0, rest.find(' '));
             rest = word.size() < rest.size() ? rest.substr(word.size() + 1) : std::string_view{};
             if (word == "/help") {
-                print::out(kHelp);
+                print::out(tr(kHelp));
             } else if (word == "/ping") {
                 if (rest.size() > 125) throw std::runtime_error(trs("a ping carries at most 125 bytes (RFC 6455 §5.5)"));
                 pings_[std::string(rest)] = Clock::now();
@@ -251,7 +251,7 @@ std::string describe_received(const Received& m) {
             return fmt::format("← close {} ({}){}{}", m.code, close_code_name(m.code), m.reason.empty() ? "" : " ",
                                m.reason.empty() ? "" : print::printable(m.reason, 40));
         case Event::Kind::fail:
-            return trf("{} the server broke a rule: {} ({}); closed with {} ({})", print::check_mark(false), m.reason,
+            return trf("{} the server broke a rule: {} ({}); closed with {} ({})", print::check_mark(false), tr(describe(m.error)),
                                name(m.error), m.code, close_code_name(m.code));
         case Event::Kind::need_more: break;
     }

@@ -128,7 +128,7 @@ private:
     }
 
     std::string describe(const Event& e) {
-        std::string who = to_server_ ? "client" : "server";
+        std::string who = to_server_ ? tr("the client") : tr("the server");
         switch (e.kind) {
             case Event::Kind::need_more: return "";
             case Event::Kind::message:
@@ -154,10 +154,10 @@ private:
                                                     "taken apart (the relay keeps at most that much to show)\n",
                                                     number_, arrow(), kShowLimit >> 20),
                                         print::Style::dim);
-                return print::paint(trf("#{} {} the {} broke a rule: {} ({}): {} must fail the connection "
+                return print::paint(trf("#{} {} {} broke a rule: {} ({}): {} must fail the connection "
                                                 "with {}.\n   Forwarded anyway; from here on not taken apart.\n",
-                                                number_, arrow(), who, e.reason, name(e.error),
-                                                to_server_ ? "a server" : "a client", e.code),
+                                                number_, arrow(), who, tr(ws::describe(e.error)), name(e.error),
+                                                to_server_ ? tr("a server") : tr("a client"), e.code),
                                     print::Style::red);
         }
         return "";
@@ -227,8 +227,8 @@ void pump(server::ThreadedServer& server, const RelayOptions& o, net::Transport&
         // A side that ended is left out (poll reports POLLHUP even for no events): and once one
         // side has ended, the other gets a while to end too, not forever.
         if ((!client_open || !upstream_open) && net::Clock::now() >= linger_until) {
-            print::out(trf("#{} the {} did not end its side in {} s after the other did: closing it\n", number,
-                                   client_open ? "client" : "server", kLinger.count()));
+            print::out(trf("#{} {} did not end its side in {} s after the other did: closing it\n", number,
+                                   client_open ? tr("the client") : tr("the server"), kLinger.count()));
             return;
         }
         pollfd fds[2] = {{client_open ? client.fd() : -1, POLLIN, 0}, {upstream_open ? upstream.fd() : -1, POLLIN, 0}};
@@ -250,13 +250,13 @@ void pump(server::ThreadedServer& server, const RelayOptions& o, net::Transport&
             if (status == net::IoStatus::timeout) continue;
             if (status == net::IoStatus::ok) {
                 if (!forward({chunk, n}, to, d)) {
-                    print::out(trf("#{} the {} is gone; closing the other side too\n", number,
-                                           side == 0 ? "server" : "client"));
+                    print::out(trf("#{} {} is gone; closing the other side too\n", number,
+                                           side == 0 ? tr("the server") : tr("the client")));
                     return;
                 }
                 continue;
             }
-            std::string_view who = side == 0 ? "client" : "server";
+            std::string who = side == 0 ? tr("the client") : tr("the server");
             if (traffic == Traffic::plain_http) {
                 to.shutdown_write();
                 (side == 0 ? client_open : upstream_open) = false;
@@ -264,11 +264,11 @@ void pump(server::ThreadedServer& server, const RelayOptions& o, net::Transport&
                 continue;
             }
             if (d.mid_frame()) {
-                print::out(print::paint(trf("#{} the {} dropped the connection in the middle of a frame; "
+                print::out(print::paint(trf("#{} {} dropped the connection in the middle of a frame; "
                                                     "closing the other side\n", number, who), print::Style::red));
                 return;
             }
-            print::out(trf("#{} the {} closed TCP{}\n", number, who,
+            print::out(trf("#{} {} closed TCP{}\n", number, who,
                                    d.saw_close() || traffic != Traffic::frames
                                        ? ""
                                        : tr(" without a close frame (the other side will see 1006)")));

@@ -1,5 +1,7 @@
 #include "client/socketio_client.hpp"
 
+#include "i18n/i18n.hpp"
+
 #include <poll.h>
 
 #include <stdexcept>
@@ -38,15 +40,15 @@ HttpReply http_exchange(net::Transport& t, std::string_view request, std::chrono
         net::IoResult w = t.write(left);
         if (w.status == net::Io::done) left.remove_prefix(w.bytes);
         else if (w.status == net::Io::want_write || w.status == net::Io::want_read) {
-            if (!net::wait_for(t.fd(), POLLOUT, deadline)) throw std::runtime_error("HTTP: the request could not be sent in time");
-        } else throw std::runtime_error("HTTP: the connection broke while sending");
+            if (!net::wait_for(t.fd(), POLLOUT, deadline)) throw std::runtime_error(tr("HTTP: the request could not be sent in time"));
+        } else throw std::runtime_error(tr("HTTP: the connection broke while sending"));
     }
     std::string in;
     http::ResponseParser parser;
     char buffer[16 * 1024];
     for (;;) {
         auto r = parser.parse(in);
-        if (r.status == http::ParseStatus::error) throw std::runtime_error("HTTP: a malformed response: " + r.detail);
+        if (r.status == http::ParseStatus::error) throw std::runtime_error(trf("HTTP: a malformed response: {}", r.detail));
         if (r.status == http::ParseStatus::complete) {
             std::size_t length = 0;
             if (const http::Header* h = r.response.find("Content-Length")) length = std::stoul(h->value);
@@ -61,8 +63,8 @@ HttpReply http_exchange(net::Transport& t, std::string_view request, std::chrono
             continue;
         }
         if (got.status == net::Io::eof || got.status == net::Io::error)
-            throw std::runtime_error("HTTP: the server closed the connection before answering");
-        if (!net::wait_for(t.fd(), POLLIN, deadline)) throw std::runtime_error("HTTP: no answer in time");
+            throw std::runtime_error(tr("HTTP: the server closed the connection before answering"));
+        if (!net::wait_for(t.fd(), POLLIN, deadline)) throw std::runtime_error(tr("HTTP: no answer in time"));
     }
 }
 
@@ -73,7 +75,7 @@ SocketIoClient::SocketIoClient(std::string host, std::uint16_t port, Random& ran
         say(fmt::format("WebSocket {}", url("websocket")));
         ws_ = std::make_unique<Client>(host_, port_, url("websocket"), random_);
         auto open = ws_->receive(std::chrono::seconds(5));
-        if (open.kind != Event::Kind::message) throw std::runtime_error("socket.io: no open packet on the WebSocket");
+        if (open.kind != Event::Kind::message) throw std::runtime_error(tr("socket.io: no open packet on the WebSocket"));
         handle(open.payload);
     } else {
         get_conn_ = net::Transport(net::connect_to(host_, port_));
@@ -81,18 +83,18 @@ SocketIoClient::SocketIoClient(std::string host, std::uint16_t port, Random& ran
         say(fmt::format("GET {}", url("polling")));
         HttpReply open = http_exchange(get_conn_, fmt::format("GET {} HTTP/1.1\r\nHost: {}:{}\r\n\r\n", url("polling"), host_, port_),
                                        std::chrono::seconds(5));
-        if (open.status != 200) throw std::runtime_error(fmt::format("socket.io: the open request got {}: {}", open.status, open.body));
+        if (open.status != 200) throw std::runtime_error(trf("socket.io: the open request got {}: {}", open.status, open.body));
         say(fmt::format("  ← {} {}", open.status, body_text(open.body)));
         handle(open.body);
     }
-    if (sid_.empty()) throw std::runtime_error("socket.io: the server sent no sid");
+    if (sid_.empty()) throw std::runtime_error(tr("socket.io: the server sent no sid"));
     send_packet("40");  // Socket.IO CONNECT to the main namespace
     // The answer: 40{"sid":…}.
     for (int i = 0; i < 3 && events_.empty(); ++i) {
         if (ws_) {
             auto m = ws_->receive(std::chrono::seconds(5));
             if (m.kind != Event::Kind::message) break;
-            say(fmt::format("  ← frame {}", print::bare(m.payload, 70)));
+            say(trf("  ← frame {}", print::bare(m.payload, 70)));
             handle(m.payload);
             if (m.payload.rfind("40", 0) == 0) break;
         } else {
@@ -117,7 +119,7 @@ std::string SocketIoClient::url(std::string_view transport) const {
 }
 
 std::string SocketIoClient::poll() {
-    say(fmt::format("GET {} (a poll)", url("polling")));
+    say(trf("GET {} (a poll)", url("polling")));
     HttpReply r = http_exchange(get_conn_, fmt::format("GET {} HTTP/1.1\r\nHost: {}:{}\r\n\r\n", url("polling"), host_, port_),
                                 std::chrono::seconds(60));
     say(fmt::format("  ← {} {}", r.status, body_text(r.body)));
@@ -126,7 +128,7 @@ std::string SocketIoClient::poll() {
         return {};
     }
     eio::PayloadResult packets = eio::parse_payload(r.body);
-    if (!packets.ok()) throw std::runtime_error("socket.io: a malformed polling body: " + packets.detail);
+    if (!packets.ok()) throw std::runtime_error(trf("socket.io: a malformed polling body: {}", packets.detail));
     for (const eio::Packet& p : packets.packets) handle(eio::encode_text(p));
     return r.body;
 }
@@ -144,7 +146,7 @@ void SocketIoClient::post(std::string_view body) {
 
 void SocketIoClient::send_packet(std::string_view text) {
     if (ws_) {
-        say(fmt::format("frame {}", print::bare(text, 70)));
+        say(trf("frame {}", print::bare(text, 70)));
         ws_->send_text(text);
     } else {
         post(text);
@@ -179,20 +181,20 @@ void SocketIoClient::handle(std::string_view text) {
 }
 
 void SocketIoClient::upgrade() {
-    say(fmt::format("WebSocket {} (upgrade)", url("websocket")));
+    say(trf("WebSocket {} (upgrade)", url("websocket")));
     ws_ = std::make_unique<Client>(host_, port_, url("websocket"), random_);
-    say("frame 2probe");
+    say(tr("frame 2probe"));
     ws_->send_text("2probe");
     auto answer = ws_->receive(std::chrono::seconds(5));
     if (answer.kind != Event::Kind::message || answer.payload != "3probe")
-        throw std::runtime_error("socket.io: the probe was not answered with 3probe");
-    say("  ← frame 3probe");
+        throw std::runtime_error(tr("socket.io: the probe was not answered with 3probe"));
+    say(tr("  ← frame 3probe"));
     // The poll that is pending (here: the next one) gets a noop, 6: polling may stop.
     std::unique_ptr<Client> held = std::move(ws_);
     for (int i = 0; i < 3; ++i)
         if (poll().find('6') != std::string::npos) break;
     ws_ = std::move(held);
-    say("frame 5 (upgrade: from now on, this WebSocket)");
+    say(tr("frame 5 (upgrade: from now on, this WebSocket)"));
     ws_->send_text("5");
 }
 
@@ -208,7 +210,7 @@ std::optional<std::string> SocketIoClient::next_message(std::chrono::millisecond
             auto m = ws_->receive(std::max(left, std::chrono::milliseconds(1)));
             if (m.kind == Event::Kind::close || m.kind == Event::Kind::fail) closed_ = true;
             if (m.kind != Event::Kind::message) continue;
-            say(fmt::format("  ← frame {}", print::bare(m.payload, 70)));
+            say(trf("  ← frame {}", print::bare(m.payload, 70)));
             handle(m.payload);
         } else {
             poll();

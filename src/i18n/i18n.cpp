@@ -23,6 +23,7 @@ const Entry kZh[] = {
 #include "i18n/zh/lesson8.inc"
 #include "i18n/zh/lesson9.inc"
 #include "i18n/zh/lesson10.inc"
+#include "i18n/zh/exercises.inc"
 };
 
 const std::unordered_map<std::string_view, std::string_view>& zh_table() {

@@ -35,6 +35,13 @@ void choose(int argc, char** argv);
 // The sentence in the current language (English: as given).
 std::string tr(std::string_view english);
 
+// A format string checked at compile time, as the text it holds (fmt 9 has no .get()).
+template <typename... Args>
+std::string_view view(const fmt::basic_format_string<char, Args...>& format) {
+    fmt::string_view text = format;
+    return {text.data(), text.size()};
+}
+
 // A catalogue entry, as the catalogue files write them.
 struct Entry {
     std::string_view en, zh;
@@ -48,17 +55,18 @@ namespace ws {
 
 using i18n::tr;
 
-// fmt::format with a sentence from the catalogue: trf("{} bytes", n). The Chinese may reorder
-// its placeholders ({1} … {0}); the test checks both have the same ones.
 // Marks a sentence kept in a table (translated where it is printed, with tr()): N_("…").
 constexpr const char* N_(const char* english) { return english; }
 
 // The same, as a std::string (for CLI11's descriptions).
 inline std::string trs(std::string_view english) { return i18n::tr(english); }
 
+// fmt::format with a sentence from the catalogue: trf("{} bytes", n). The English is checked
+// against its arguments at compile time; the Chinese may reorder its placeholders ({1} … {0}),
+// and the i18n test checks it has the same ones.
 template <typename... Args>
-std::string trf(std::string_view english, Args&&... args) {
-    return fmt::format(fmt::runtime(i18n::tr(english)), std::forward<Args>(args)...);
+std::string trf(fmt::format_string<Args...> english, Args&&... args) {
+    return fmt::format(fmt::runtime(i18n::tr(i18n::view(english))), std::forward<Args>(args)...);
 }
 
 }  // namespace ws

@@ -1,5 +1,7 @@
 #include "net/socket.hpp"
 
+#include "i18n/i18n.hpp"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -70,7 +72,7 @@ AddrInfo resolve(const std::string& host, std::uint16_t port, bool passive) {
     std::string service = std::to_string(port);
     int rc = getaddrinfo(host.c_str(), service.c_str(), &hints, &ai.list);
     if (rc != 0)
-        throw std::runtime_error("cannot resolve " + host + ": " + gai_strerror(rc));
+        throw std::runtime_error(trf("cannot resolve {}: {}", host, gai_strerror(rc)));
     return ai;
 }
 
@@ -96,10 +98,10 @@ Listener::Listener(const std::string& host, std::uint16_t port, bool non_blockin
         return;
     }
     std::string where = host + ":" + std::to_string(port);
-    std::string hint = last_error == EADDRINUSE ? " — is another lesson still running? try --port 0"
-                       : last_error == EACCES   ? " — ports below 1024 need root; try --port 8080"
+    std::string hint = last_error == EADDRINUSE ? tr(" — is another lesson still running? try --port 0")
+                       : last_error == EACCES   ? tr(" — ports below 1024 need root; try --port 8080")
                                                 : "";
-    throw std::runtime_error("cannot listen on " + where + ": " + std::strerror(last_error) + hint);
+    throw std::runtime_error(trf("cannot listen on {}: {}{}", where, std::strerror(last_error), hint));
 }
 
 Fd Listener::accept(Endpoint* peer, int* error) const {
@@ -139,10 +141,9 @@ Fd connect_to(const std::string& host, std::uint16_t port, std::chrono::millisec
         set_no_delay(fd.get());
         return fd;
     }
-    std::string hint = last_error == ETIMEDOUT ? " — no answer in time (a firewall, or a wrong address?)"
-                                               : " — is the server running?";
-    throw std::runtime_error("cannot connect to " + host + ":" + std::to_string(port) + ": " +
-                             std::strerror(last_error) + hint);
+    std::string hint = last_error == ETIMEDOUT ? tr(" — no answer in time (a firewall, or a wrong address?)")
+                                               : tr(" — is the server running?");
+    throw std::runtime_error(trf("cannot connect to {}:{}: {}{}", host, port, std::strerror(last_error), hint));
 }
 
 bool wait_for(int fd, short events, Deadline deadline) {

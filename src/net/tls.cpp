@@ -1,5 +1,7 @@
 #include "net/tls.hpp"
 
+#include "i18n/i18n.hpp"
+
 #include <arpa/inet.h>
 #include <poll.h>
 #include <openssl/err.h>
@@ -32,7 +34,7 @@ using X509Ptr = std::unique_ptr<X509, Deleter<X509, X509_free>>;
 using Bio = std::unique_ptr<BIO, Deleter<BIO, BIO_free_all>>;
 
 [[noreturn]] void fail(std::string_view what) {
-    throw std::runtime_error(fmt::format("{}: {}", what, last_tls_error()));
+    throw std::runtime_error(trf("{}: {}", what, last_tls_error()));
 }
 
 std::string bio_text(BIO* bio) {
@@ -103,7 +105,7 @@ struct KeyLog {
         if (!env || !*env) return;
         path = env;
         file = std::fopen(env, "a");
-        if (!file) std::fprintf(stderr, "warning: SSLKEYLOGFILE=%s cannot be opened; no key log\n", env);
+        if (!file) std::fputs(trf("warning: SSLKEYLOGFILE={} cannot be opened; no key log\n", env).c_str(), stderr);
     }
 };
 KeyLog& keylog() {
@@ -134,7 +136,7 @@ SSL_CTX* new_context(bool server) {
     // process. Plain TCP uses MSG_NOSIGNAL; for TLS the signal is ignored process-wide.
     std::signal(SIGPIPE, SIG_IGN);
     SSL_CTX* ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
-    if (!ctx) fail("cannot make a TLS context");
+    if (!ctx) fail(tr("cannot make a TLS context"));
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     // No renegotiation (TLS 1.2); a peer gone without close_notify is an end like any other,
     // judged by the WebSocket close that came before it or not (RFC 6455 §7.1.5: 1006).
@@ -157,20 +159,25 @@ std::string last_tls_error() {
     unsigned long e = ERR_get_error();
     unsigned long newest = e;
     while ((e = ERR_get_error()) != 0) newest = e;
-    if (newest == 0) return "no reason given";
+    if (newest == 0) return tr("no reason given");
     const char* reason = ERR_reason_error_string(newest);
     return reason ? reason : fmt::format("OpenSSL error {:x}", newest);
 }
 
+// OpenSSL's reasons when the other side did not speak TLS at all.
+bool not_tls(std::string_view reason) {
+    for (std::string_view r : {"wrong version number", "packet length too long", "unknown protocol", "record layer failure"})
+        if (reason.find(r) != std::string_view::npos) return true;
+    return false;
+}
+
 std::string explain_tls_failure(std::string_view reason) {
     auto has = [&](std::string_view what) { return reason.find(what) != std::string_view::npos; };
-    if (has("wrong version number") || has("packet length too long") || has("unknown protocol") ||
-        has("record layer failure"))
-        return fmt::format("the bytes are not TLS (OpenSSL: {})", reason);
+    if (not_tls(reason)) return trf("the bytes are not TLS (OpenSSL: {})", reason);
     if (has("unsupported protocol") || has("no shared cipher") || has("no protocols available"))
-        return fmt::format("no TLS version or cipher in common (OpenSSL: {})", reason);
+        return trf("no TLS version or cipher in common (OpenSSL: {})", reason);
     if (has("alert"))
-        return fmt::format("the peer refused the handshake (OpenSSL: {})", reason);
+        return trf("the peer refused the handshake (OpenSSL: {})", reason);
     return std::string(reason);
 }
 
@@ -187,7 +194,7 @@ std::string fingerprint_lines(std::string_view fingerprint, std::size_t indent) 
 
 Certificate make_self_signed() {
     Pkey key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
-    if (!key) fail("cannot make a key");
+    if (!key) fail(tr("cannot make a key"));
     X509Ptr cert(X509_new());
     X509_set_version(cert.get(), 2);  // v3, for the SAN extension
     unsigned char serial[16];
@@ -209,11 +216,11 @@ Certificate make_self_signed() {
                               std::pair{NID_basic_constraints, "critical,CA:FALSE"},
                               std::pair{NID_ext_key_usage, "serverAuth"}}) {
         X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &v3, nid, value);
-        if (!ext) fail("cannot make the certificate's extensions");
+        if (!ext) fail(tr("cannot make the certificate's extensions"));
         X509_add_ext(cert.get(), ext, -1);
         X509_EXTENSION_free(ext);
     }
-    if (!X509_sign(cert.get(), key.get(), EVP_sha256())) fail("cannot sign the certificate");
+    if (!X509_sign(cert.get(), key.get(), EVP_sha256())) fail(tr("cannot sign the certificate"));
 
     Certificate c = describe(cert.get());
     Bio cert_pem(BIO_new(BIO_s_mem())), key_pem(BIO_new(BIO_s_mem()));
@@ -226,9 +233,9 @@ Certificate make_self_signed() {
 
 Certificate describe_certificate_file(const std::string& cert_file) {
     Bio bio(BIO_new_file(cert_file.c_str(), "r"));
-    if (!bio) fail(fmt::format("cannot read the certificate {}", cert_file));
+    if (!bio) fail(trf("cannot read the certificate {}", cert_file));
     X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
-    if (!cert) fail(fmt::format("{} holds no PEM certificate", cert_file));
+    if (!cert) fail(trf("{} holds no PEM certificate", cert_file));
     return describe(cert.get());
 }
 
@@ -244,7 +251,7 @@ std::shared_ptr<TlsContext> TlsContext::server(const Certificate& certificate) {
     Pkey key(PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr));
     if (!cert || !key || SSL_CTX_use_certificate(ctx, cert.get()) != 1 || SSL_CTX_use_PrivateKey(ctx, key.get()) != 1 ||
         SSL_CTX_check_private_key(ctx) != 1)
-        fail("cannot use the certificate");
+        fail(tr("cannot use the certificate"));
     SSL_CTX_set_alpn_select_cb(ctx, select_alpn, nullptr);
     return out;
 }
@@ -253,10 +260,10 @@ std::shared_ptr<TlsContext> TlsContext::server_from_files(const std::string& cer
     SSL_CTX* ctx = new_context(true);
     std::shared_ptr<TlsContext> out(new TlsContext(ctx, Role::server, false));
     if (SSL_CTX_use_certificate_chain_file(ctx, cert_file.c_str()) != 1)
-        fail(fmt::format("cannot use the certificate {}", cert_file));
+        fail(trf("cannot use the certificate {}", cert_file));
     if (SSL_CTX_use_PrivateKey_file(ctx, key_file.c_str(), SSL_FILETYPE_PEM) != 1)
-        fail(fmt::format("cannot use the key {}", key_file));
-    if (SSL_CTX_check_private_key(ctx) != 1) fail(fmt::format("{} is not the key of {}", key_file, cert_file));
+        fail(trf("cannot use the key {}", key_file));
+    if (SSL_CTX_check_private_key(ctx) != 1) fail(trf("{} is not the key of {}", key_file, cert_file));
     SSL_CTX_set_alpn_select_cb(ctx, select_alpn, nullptr);
     return out;
 }
@@ -266,9 +273,9 @@ std::shared_ptr<TlsContext> TlsContext::client(const std::string& ca_file, bool 
     std::shared_ptr<TlsContext> out(new TlsContext(ctx, Role::client, verify));
     if (!ca_file.empty()) {
         if (SSL_CTX_load_verify_locations(ctx, ca_file.c_str(), nullptr) != 1)
-            fail(fmt::format("cannot read the CA file {}", ca_file));
+            fail(trf("cannot read the CA file {}", ca_file));
     } else if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
-        fail("cannot read the system's certificate store");
+        fail(tr("cannot read the system's certificate store"));
     }
     // Verification runs either way, so its result can be reported; only `verify` enforces it.
     SSL_CTX_set_verify(ctx, verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nullptr);
@@ -281,7 +288,7 @@ std::shared_ptr<TlsContext> TlsContext::client_trusting(const Certificate& certi
     std::shared_ptr<TlsContext> out = client("", true);
     Bio bio(BIO_new_mem_buf(certificate.cert_pem.data(), static_cast<int>(certificate.cert_pem.size())));
     X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
-    if (!cert || X509_STORE_add_cert(SSL_CTX_get_cert_store(out->ctx_), cert.get()) != 1) fail("cannot trust the certificate");
+    if (!cert || X509_STORE_add_cert(SSL_CTX_get_cert_store(out->ctx_), cert.get()) != 1) fail(tr("cannot trust the certificate"));
     return out;
 }
 
@@ -305,7 +312,7 @@ void attach_tap(Transport& t, WireTap* tap) {
 
 Transport TlsContext::wrap(Fd fd, std::string_view host) const {
     SSL* ssl = SSL_new(ctx_);
-    if (!ssl) fail("cannot start TLS");
+    if (!ssl) fail(tr("cannot start TLS"));
     Transport t(std::move(fd), ssl);
     SSL_set_fd(ssl, t.fd());
     if (role_ == Role::server) {
@@ -353,14 +360,14 @@ void handshake_blocking(Transport& t, Deadline deadline) {
         if (r.status == Io::error) {
             std::string why = t.error_text();
             if (long v = SSL_get_verify_result(t.ssl()); v != X509_V_OK)
-                why = fmt::format("the server's certificate did not verify: {} (to trust it: --ca FILE, e.g. the file "
-                                  "a lesson's --save-cert wrote)", X509_verify_cert_error_string(v));
-            else if (why = explain_tls_failure(why); why.starts_with("the bytes are not TLS") && !SSL_is_server(t.ssl()))
-                why += "; is the server speaking TLS at all? try ws://";
-            throw std::runtime_error("TLS handshake failed: " + why);
+                why = trf("the server's certificate did not verify: {} (to trust it: --ca FILE, e.g. the file "
+                          "a lesson's --save-cert wrote)", X509_verify_cert_error_string(v));
+            else if (bool plain = not_tls(why); (why = explain_tls_failure(why)), plain && !SSL_is_server(t.ssl()))
+                why += tr("; is the server speaking TLS at all? try ws://");
+            throw std::runtime_error(trf("TLS handshake failed: {}", why));
         }
         if (!wait_for(t.fd(), r.status == Io::want_write ? POLLOUT : POLLIN, deadline))
-            throw std::runtime_error("TLS handshake failed: no answer in time");
+            throw std::runtime_error(tr("TLS handshake failed: no answer in time"));
     }
 }
 

@@ -1,6 +1,8 @@
 #include "i18n/i18n.hpp"
 #include "print/frame_diagram.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "print/print.hpp"
@@ -141,9 +143,11 @@ std::string inflated_log(std::string_view prefix, std::string_view compressed, s
     if (!side_by_side) return s;
     // The two forms one above the other, their first bytes lined up.
     auto first = [](std::string_view bytes) { return hex(bytes.substr(0, 12)) + (bytes.size() > 12 ? " …" : ""); };
-    s += trf("   {}  {}  ({} B, RSV1 set)\n", paint("on the wire", Style::dim), first(compressed), compressed.size());
-    s += fmt::format("   {}      {}  ({} B) {}\n", paint(tr("message"), Style::dim), first(message), message.size(),
-                     printable(message, 16));
+    std::string wire = tr("on the wire"), plain = tr("message");
+    std::size_t width = std::max(columns(wire), columns(plain));
+    auto label = [&](const std::string& l) { return paint(l, Style::dim) + std::string(width - columns(l), ' '); };
+    s += trf("   {}  {}  ({} B, RSV1 set)\n", label(wire), first(compressed), compressed.size());
+    s += fmt::format("   {}  {}  ({} B) {}\n", label(plain), first(message), message.size(), printable(message, 16));
     return s;
 }
 
@@ -194,7 +198,7 @@ std::string verdict(const Event& e, const FrameHeader& h, Role role) {
                                                 close_code_name(e.code), then);
         }
         case Event::Kind::fail:
-            return paint(trf("{} — fail the connection with close code {} ({})", e.reason, e.code,
+            return paint(trf("{} — fail the connection with close code {} ({})", tr(describe(e.error)), e.code,
                                      close_code_name(e.code)), Style::red);
     }
     return "";
@@ -230,7 +234,7 @@ std::string explain_frames(std::string_view input, const ExplainOptions& options
         s += frame_diagram(h, rest.substr(0, h.header_length));
         s += frame_fields(h);
         if (hp.status == HeaderParse::Status::error) {
-            s += paint(trf("receiver: {} — fail the connection with close code 1002\n", describe(hp.error)),
+            s += paint(trf("receiver: {} — fail the connection with close code 1002\n", tr(describe(hp.error))),
                        Style::red);
             break;
         }

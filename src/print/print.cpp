@@ -1,5 +1,7 @@
 #include "print/print.hpp"
 
+#include "i18n/i18n.hpp"
+
 #include <poll.h>
 #include <unistd.h>
 
@@ -77,7 +79,7 @@ void writer_loop(Queue& q) {
             q.texts.pop_front();
             q.bytes -= text.size();
         } else {
-            text = fmt::format("… {} lines dropped: nobody was reading the output\n", q.dropped);
+            text = trf("… {} lines dropped: nobody was reading the output\n", q.dropped);
             q.dropped = 0;
         }
         lock.unlock();
@@ -230,6 +232,58 @@ void err(std::string_view text) {
     std::fflush(stderr);
 }
 
+std::string wrap(std::string_view text, std::size_t width) {
+    std::string out, line;
+    auto flush_line = [&] {
+        if (!out.empty()) out += '\n';
+        out += line;
+        line.clear();
+    };
+    auto wide_at = [](std::string_view s, std::size_t i) {
+        return static_cast<unsigned char>(s[i]) >= 0xE0 && columns(s.substr(i, 3)) == 2;
+    };
+    auto closing = [](std::string_view piece) {
+        for (std::string_view p : {"，", "。", "：", "；", "）", "、", "！", "？", "」", "》"})
+            if (piece == p) return true;
+        return false;
+    };
+    for (std::size_t start = 0; start <= text.size();) {
+        std::size_t end = text.find('\n', start);
+        std::string_view paragraph = text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+        bool spaced = false;  // a space came before this piece
+        for (std::size_t at = 0; at < paragraph.size();) {
+            if (paragraph[at] == ' ') {
+                spaced = true;
+                ++at;
+                continue;
+            }
+            // A piece: one wide character (with the punctuation that must follow it), or a run
+            // of narrow ones up to a space or a wide character.
+            std::size_t to = at;
+            if (wide_at(paragraph, at)) {
+                to += 3;
+                while (to + 3 <= paragraph.size() && closing(paragraph.substr(to, 3))) to += 3;
+            } else {
+                while (to < paragraph.size() && paragraph[to] != ' ' && !wide_at(paragraph, to)) ++to;
+            }
+            std::string_view piece = paragraph.substr(at, to - at);
+            std::size_t gap = spaced && !line.empty() ? 1 : 0;
+            if (!line.empty() && columns(line) + gap + columns(piece) > width) {
+                flush_line();
+                gap = 0;
+            }
+            if (gap) line += ' ';
+            line += piece;
+            spaced = false;
+            at = to;
+        }
+        flush_line();
+        if (end == std::string_view::npos) break;
+        start = end + 1;
+    }
+    return out;
+}
+
 std::string fit(std::string_view text, std::size_t max_columns) {
     if (columns(text) <= max_columns) return std::string(text);
     std::string s;
@@ -290,7 +344,7 @@ std::string hexdump(std::string_view bytes, std::size_t max_bytes) {
         }
         s += "  " + text + "\n";
     }
-    if (shown < bytes.size()) s += fmt::format("      … {} more bytes not shown\n", bytes.size() - shown);
+    if (shown < bytes.size()) s += trf("      … {} more bytes not shown\n", bytes.size() - shown);
     return s;
 }
 
@@ -315,9 +369,9 @@ std::string parse_hex(std::string_view text) {
         }
         if (std::isxdigit(static_cast<unsigned char>(c))) digits += c;
         else if (c != ' ' && c != ',' && c != ':' && c != '\n' && c != '\t')
-            throw std::runtime_error(fmt::format("'{}' is not a hex digit; write bytes like: 81 05 48 65 6c 6c 6f", c));
+            throw std::runtime_error(trf("'{}' is not a hex digit; write bytes like: 81 05 48 65 6c 6c 6f", c));
     }
-    if (digits.size() % 2) throw std::runtime_error("an odd number of hex digits: every byte takes two");
+    if (digits.size() % 2) throw std::runtime_error(tr("an odd number of hex digits: every byte takes two"));
     std::string bytes;
     for (std::size_t i = 0; i < digits.size(); i += 2)
         bytes += static_cast<char>(std::stoi(digits.substr(i, 2), nullptr, 16));
@@ -339,7 +393,7 @@ void set_step(bool enabled) { g_step = enabled; }
 
 void pause() {
     if (!g_step) return;
-    out(paint("  [press Enter to continue]", Style::dim));
+    out(paint(tr("  [press Enter to continue]"), Style::dim));
     std::string line;
     std::getline(std::cin, line);
 }

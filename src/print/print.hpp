@@ -50,6 +50,10 @@ inline constexpr std::size_t kWidth = 92;
 // No line a lesson prints is wider than this (design §4).
 inline constexpr std::size_t kLineWidth = 100;
 // The text cut to `max_columns`, ending in "…" when something was cut (at a character boundary).
+// Wrapped by words to `width` columns, at the newlines it holds too. Chinese has no spaces
+// between words: a line may break between any two wide characters (never before "，" "。" "："
+// "）" and the like).
+std::string wrap(std::string_view text, std::size_t width);
 std::string fit(std::string_view text, std::size_t max_columns);
 
 // An annotated hex dump: offset, 16 bytes in hex, then the bytes as text with CR shown as ␍,

@@ -1,5 +1,7 @@
 #include "proto/extensions.hpp"
 
+#include "i18n/i18n.hpp"
+
 #include <fmt/format.h>
 
 #include "proto/http.hpp"
@@ -35,14 +37,14 @@ struct Scanner {
         std::size_t start = at;
         while (at < text.size() && is_tchar(text[at])) ++at;
         if (at == start) {
-            error = fmt::format("{} is missing at byte {}", what, start);
+            error = trf("{} is missing at byte {}", tr(what), start);
             return std::nullopt;
         }
         return std::string(text.substr(start, at - start));
     }
     std::optional<std::string> value() {
         skip_space();
-        if (at >= text.size() || text[at] != '"') return token("a parameter value");
+        if (at >= text.size() || text[at] != '"') return token(N_("a parameter value"));
         std::string out;
         for (++at; at < text.size(); ++at) {
             if (text[at] == '"') {
@@ -52,7 +54,7 @@ struct Scanner {
             if (text[at] == '\\' && at + 1 < text.size()) ++at;
             out += text[at];
         }
-        error = "a quoted value has no closing quote";
+        error = tr("a quoted value has no closing quote");
         return std::nullopt;
     }
 };
@@ -79,14 +81,14 @@ std::optional<Parsed> read_params(const Offer& o, bool answer, std::string& why)
     for (const Param& param : o.params) {
         for (const auto& s : seen)
             if (http::iequals(s, param.name)) {
-                why = fmt::format("{} appears twice", param.name);
+                why = trf("{} appears twice", param.name);
                 return std::nullopt;
             }
         seen.push_back(param.name);
         if (http::iequals(param.name, "server_no_context_takeover") ||
             http::iequals(param.name, "client_no_context_takeover")) {
             if (param.value) {
-                why = fmt::format("{} takes no value", param.name);
+                why = trf("{} takes no value", param.name);
                 return std::nullopt;
             }
             (http::iequals(param.name, "server_no_context_takeover") ? p.server_no_takeover : p.client_no_takeover) = true;
@@ -99,12 +101,12 @@ std::optional<Parsed> read_params(const Offer& o, bool answer, std::string& why)
             }
             auto bits = window_bits(param.value);
             if (!bits) {
-                why = fmt::format("{}={} is not a window size from 8 to 15", param.name, param.value.value_or(""));
+                why = trf("{}={} is not a window size from 8 to 15", param.name, param.value.value_or(""));
                 return std::nullopt;
             }
             (client ? p.client_bits : p.server_bits) = bits;
         } else {
-            why = fmt::format("unknown parameter {}", param.name);
+            why = trf("unknown parameter {}", param.name);
             return std::nullopt;
         }
     }
@@ -120,11 +122,11 @@ ParseResult parse(std::string_view header) {
         if (s.take(',')) continue;  // empty list elements are allowed (RFC 9110 §5.6.1)
         s.skip_space();
         if (s.done()) break;
-        auto name = s.token("an extension name");
+        auto name = s.token(N_("an extension name"));
         if (!name) break;
         Offer offer{*name, {}};
         while (s.take(';')) {
-            auto param = s.token("a parameter name");
+            auto param = s.token(N_("a parameter name"));
             if (!param) break;
             Param p{*param, std::nullopt};
             if (s.take('=')) {
@@ -137,7 +139,7 @@ ParseResult parse(std::string_view header) {
         r.offers.push_back(std::move(offer));
         s.skip_space();
         if (!s.done() && !s.take(',')) {
-            s.error = fmt::format("unexpected '{}' at byte {}", header[s.at], s.at);
+            s.error = trf("unexpected '{}' at byte {}", header[s.at], s.at);
             break;
         }
     }
@@ -148,7 +150,7 @@ ParseResult parse(std::string_view header) {
 
 std::optional<Agreement> negotiate(const std::vector<Offer>& offers, const DeflateConfig& config, std::string* why) {
     if (!config.enabled) {
-        if (why) *why = "compression is off (--no-deflate)";
+        if (why) *why = tr("compression is off (--no-deflate)");
         return std::nullopt;
     }
     std::string reasons;
@@ -165,7 +167,7 @@ std::optional<Agreement> negotiate(const std::vector<Offer>& offers, const Defla
             // zlib cannot make a raw deflate stream with a 256-byte window (it makes 512): an
             // offer that insists on 8 bits for our side is declined, not honoured wrongly.
             if (a.params.server_max_window_bits < 9) {
-                reason = "server_max_window_bits=8 cannot be honoured (zlib's smallest raw window is 9 bits)";
+                reason = tr("server_max_window_bits=8 cannot be honoured (zlib's smallest raw window is 9 bits)");
             } else {
                 a.response = "permessage-deflate";
                 if (a.params.server_no_context_takeover) a.response += "; server_no_context_takeover";
@@ -179,7 +181,7 @@ std::optional<Agreement> negotiate(const std::vector<Offer>& offers, const Defla
         if (!reasons.empty()) reasons += "; ";
         reasons += reason;
     }
-    if (why) *why = reasons.empty() ? "no permessage-deflate offer" : "declined: " + reasons;
+    if (why) *why = reasons.empty() ? tr("no permessage-deflate offer") : trf("declined: {}", reasons);
     return std::nullopt;
 }
 
@@ -193,7 +195,7 @@ std::string client_offer(const DeflateConfig& config) {
 
 std::optional<DeflateParams> accept_answer(const Offer& answer, const DeflateConfig& config, std::string& error) {
     if (!http::iequals(answer.name, "permessage-deflate")) {
-        error = fmt::format("the server chose {}, which was not offered", answer.name);
+        error = trf("the server chose {}, which was not offered", answer.name);
         return std::nullopt;
     }
     auto p = read_params(answer, true, error);
@@ -205,12 +207,12 @@ std::optional<DeflateParams> accept_answer(const Offer& answer, const DeflateCon
     d.client_max_window_bits = p->client_bits.value_or(config.max_window_bits);
     if (d.client_max_window_bits > config.max_window_bits) {
         // §7.1.2.2: the server may only make our window smaller than we offered.
-        error = fmt::format("client_max_window_bits={} is more than the {} offered", d.client_max_window_bits,
+        error = trf("client_max_window_bits={} is more than the {} offered", d.client_max_window_bits,
                             config.max_window_bits);
         return std::nullopt;
     }
     if (d.client_max_window_bits < 9) {
-        error = "client_max_window_bits=8 cannot be honoured (zlib's smallest raw window is 9 bits)";
+        error = tr("client_max_window_bits=8 cannot be honoured (zlib's smallest raw window is 9 bits)");
         return std::nullopt;
     }
     return d;

@@ -1,5 +1,6 @@
 #include "proto/frame.hpp"
 
+#include "i18n/i18n.hpp"
 #include "proto/utf8.hpp"
 
 #include <cstring>
@@ -74,25 +75,25 @@ std::string_view name(FrameError e) {
 
 std::string_view describe(FrameError e) {
     switch (e) {
-        case FrameError::none: return "no error";
-        case FrameError::reserved_bits: return "RSV bit set, but no extension was negotiated";
-        case FrameError::compressed_bit_misplaced: return "RSV1 (compressed) on a control frame or a continuation";
-        case FrameError::reserved_opcode: return "reserved opcode";
-        case FrameError::unmasked_client_frame: return "client frame is not masked";
-        case FrameError::masked_server_frame: return "server frame is masked";
-        case FrameError::fragmented_control: return "fragmented control frame";
-        case FrameError::control_too_long: return "control frame longer than 125 bytes";
-        case FrameError::orphan_continuation: return "continuation frame without a message to continue";
-        case FrameError::expected_continuation: return "new data frame inside a fragmented message";
-        case FrameError::length_high_bit: return "the 64-bit payload length has its most significant bit set";
-        case FrameError::message_too_big: return "message larger than the limit";
-        case FrameError::close_one_byte: return "close frame with a 1-byte payload";
-        case FrameError::bad_close_code: return "invalid close code";
-        case FrameError::close_reason_not_utf8: return "close reason is not valid UTF-8";
-        case FrameError::text_not_utf8: return "text message is not valid UTF-8";
-        case FrameError::text_cut_short: return "text message is not valid UTF-8 (a character is cut short)";
-        case FrameError::inflated_too_big: return "message larger than the limit once inflated";
-        case FrameError::not_deflate: return "compressed message is not valid DEFLATE data";
+        case FrameError::none: return N_("no error");
+        case FrameError::reserved_bits: return N_("RSV bit set, but no extension was negotiated");
+        case FrameError::compressed_bit_misplaced: return N_("RSV1 (compressed) on a control frame or a continuation");
+        case FrameError::reserved_opcode: return N_("reserved opcode");
+        case FrameError::unmasked_client_frame: return N_("client frame is not masked");
+        case FrameError::masked_server_frame: return N_("server frame is masked");
+        case FrameError::fragmented_control: return N_("fragmented control frame");
+        case FrameError::control_too_long: return N_("control frame longer than 125 bytes");
+        case FrameError::orphan_continuation: return N_("continuation frame without a message to continue");
+        case FrameError::expected_continuation: return N_("new data frame inside a fragmented message");
+        case FrameError::length_high_bit: return N_("the 64-bit payload length has its most significant bit set");
+        case FrameError::message_too_big: return N_("message larger than the limit");
+        case FrameError::close_one_byte: return N_("close frame with a 1-byte payload");
+        case FrameError::bad_close_code: return N_("invalid close code");
+        case FrameError::close_reason_not_utf8: return N_("close reason is not valid UTF-8");
+        case FrameError::text_not_utf8: return N_("text message is not valid UTF-8");
+        case FrameError::text_cut_short: return N_("text message is not valid UTF-8 (a character is cut short)");
+        case FrameError::inflated_too_big: return N_("message larger than the limit once inflated");
+        case FrameError::not_deflate: return N_("compressed message is not valid DEFLATE data");
     }
     return "unknown error";
 }

@@ -55,8 +55,7 @@ int Result::status() const {
 
 namespace {
 std::string fmt_status(int status, const std::string& reason) {
-    return "the server answered " + std::to_string(status) + (reason.empty() ? "" : " " + reason) +
-           ": it did not switch protocols";
+    return trf("the server answered {}{}: it did not switch protocols", status, reason.empty() ? "" : " " + reason);
 }
 }  // namespace
 
@@ -311,12 +310,12 @@ std::optional<ext::Agreement> negotiate_deflate(const http::Request& req, const 
                                                 std::string& why) {
     std::optional<std::string> offered = all_values(req, "Sec-WebSocket-Extensions");
     if (!offered) {
-        why = "no extension offered";
+        why = tr("no extension offered");
         return std::nullopt;
     }
     ext::ParseResult parsed = ext::parse(*offered);
     if (!parsed.ok()) {
-        why = "Sec-WebSocket-Extensions is malformed (" + parsed.error + "): no extension";
+        why = trf("Sec-WebSocket-Extensions is malformed ({}): no extension", parsed.error);
         return std::nullopt;
     }
     return ext::negotiate(parsed.offers, config, &why);
@@ -346,14 +345,14 @@ namespace {
 std::string check_extensions(std::string_view answer, const ClientOffer& offer,
                              std::optional<ext::DeflateParams>& deflate) {
     ext::ParseResult parsed = ext::parse(answer);
-    if (!parsed.ok()) return "the header is malformed: " + parsed.error;
+    if (!parsed.ok()) return trf("the header is malformed: {}", parsed.error);
     std::string unasked;
     for (const ext::Offer& accepted : parsed.offers) {
         if (offer.deflate && http::iequals(accepted.name, "permessage-deflate")) {
-            if (deflate) return "the server accepted permessage-deflate twice";
+            if (deflate) return tr("the server accepted permessage-deflate twice");
             std::string error;
             deflate = ext::accept_answer(accepted, *offer.deflate, error);
-            if (!deflate) return "permessage-deflate: " + error;
+            if (!deflate) return trf("permessage-deflate: {}", error);
             continue;
         }
         bool offered = false;
@@ -361,7 +360,7 @@ std::string check_extensions(std::string_view answer, const ClientOffer& offer,
             for (std::string_view mine : extension_names(o)) offered |= http::iequals(mine, accepted.name);
         if (!offered) unasked += (unasked.empty() ? "" : ", ") + accepted.name;
     }
-    if (!unasked.empty()) return "the server chose " + unasked + ", which was not offered";
+    if (!unasked.empty()) return trf("the server chose {}, which was not offered", unasked);
     return {};
 }
 
@@ -380,26 +379,26 @@ ClientResult check_response(const http::Response& res, const ClientOffer& offer)
     // 2. Upgrade must be "websocket" (case-insensitive), exactly.
     const http::Header* upgrade = res.find("Upgrade");
     add(ClientCheck::upgrade, upgrade && http::iequals(upgrade->value, "websocket"),
-        !upgrade ? "Upgrade header is missing" : upgrade->value);
+        !upgrade ? tr("Upgrade header is missing") : upgrade->value);
 
     // 3. Connection must hold the token "Upgrade".
     auto connection = all_values(res, "Connection");
     add(ClientCheck::connection, connection && http::list_contains(*connection, "Upgrade"),
-        !connection ? "Connection header is missing" : *connection);
+        !connection ? tr("Connection header is missing") : *connection);
 
     // 4. The accept key: the proof that this server read our key.
     const http::Header* accept = res.find("Sec-WebSocket-Accept");
     bool accept_ok = accept && res.count("Sec-WebSocket-Accept") == 1 && accept->value == r.expected_accept;
     add(ClientCheck::accept, accept_ok,
-        !accept ? "Sec-WebSocket-Accept is missing (expected " + r.expected_accept + ")"
+        !accept ? trf("Sec-WebSocket-Accept is missing (expected {})", r.expected_accept)
         : accept_ok ? accept->value
-                    : "got " + accept->value + ", expected " + r.expected_accept);
+                    : trf("got {}, expected {}", accept->value, r.expected_accept));
 
     // 5. "If the response includes a Sec-WebSocket-Extensions header field and this header
     //    field indicates the use of an extension that was not present in the client's
     //    handshake ... the client MUST _Fail_ the WebSocket Connection."
     r.extensions = all_values(res, "Sec-WebSocket-Extensions");
-    add(ClientCheck::extensions, true, "none");
+    add(ClientCheck::extensions, true, tr("none"));
     if (r.extensions) {
         std::string problem = check_extensions(*r.extensions, offer, r.deflate);
         r.checks.back() = {ClientCheck::extensions, problem.empty(), problem.empty() ? *r.extensions : problem};
@@ -412,7 +411,7 @@ ClientResult check_response(const http::Response& res, const ClientOffer& offer)
         for (const auto& mine : offer.protocols) protocol_ok |= *protocol == mine;
     if (protocol && protocol_ok) r.protocol = *protocol;
     add(ClientCheck::protocol, protocol_ok,
-        !protocol ? "none" : protocol_ok ? *protocol : "the server chose \"" + *protocol + "\", which was not offered");
+        !protocol ? tr("none") : protocol_ok ? *protocol : trf("the server chose \"{}\", which was not offered", *protocol));
     return r;
 }
 

@@ -1,5 +1,7 @@
 #include "server/engineio.hpp"
 
+#include "i18n/i18n.hpp"
+
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -67,7 +69,7 @@ void EngineIo::note(const Connection* c, const EioSocket* s, std::string_view te
 
 std::string EngineIo::packet_line(const eio::Packet& p) const {
     // The packet as it travels (42["message",…]), then what it is.
-    if (p.binary) return fmt::format("binary message, {} bytes = {}", p.data.size(), listener_.describe(p.data, true));
+    if (p.binary) return trf("binary message, {} bytes = {}", p.data.size(), listener_.describe(p.data, true));
     std::string line = print::bare(eio::encode_text(p), 52);
     if (p.type != eio::PacketType::message) return fmt::format("{} = {}", line, eio::name(p.type));
     std::string meaning = listener_.describe(p.data, false);
@@ -107,7 +109,7 @@ std::string EngineIo::http_response(int status, std::string_view content_type, s
 
 void EngineIo::refuse(Connection& c, const http::Request& req, int status, eio::Refusal why, std::string_view detail,
                       bool keep_alive) {
-    note(&c, nullptr, fmt::format("HTTP {} {} → {} {}", req.method, print::bare(req.target, 40), status, detail));
+    note(&c, nullptr, trf("HTTP {} {} → {} {}", req.method, print::bare(req.target, 40), status, detail));
     server_->respond(c, http_response(status, "application/json", eio::refusal_json(why, detail), asker(req)), keep_alive);
 }
 
@@ -118,7 +120,7 @@ void EngineIo::on_request(Server& server, Connection& c, const http::Request& re
         return refuse(c, req, 403, eio::Refusal::forbidden, problem, keep_alive);
     if (req.method == "OPTIONS") {
         // A cross-origin page asks first (CORS preflight): which methods and headers may come.
-        note(&c, nullptr, "HTTP OPTIONS (a CORS preflight) → 204");
+        note(&c, nullptr, tr("HTTP OPTIONS (a CORS preflight) → 204"));
         std::string head = http_response(204, "text/plain", "", asker(req));
         head.insert(head.size() - 2, "Access-Control-Allow-Methods: GET, POST\r\nAccess-Control-Allow-Headers: content-type\r\n");
         server.respond(c, std::move(head), keep_alive);
@@ -153,7 +155,7 @@ void EngineIo::on_request(Server& server, Connection& c, const http::Request& re
 
 void EngineIo::open_session(Connection& c, const http::Request& req, bool keep_alive) {
     if (sockets_.size() >= options_.max_sessions) {
-        note(&c, nullptr, fmt::format("HTTP GET → 503: {} sessions already", sockets_.size()));
+        note(&c, nullptr, trf("HTTP GET → 503: {} sessions already", sockets_.size()));
         server_->respond(c, http_response(503, "text/plain; charset=UTF-8", "too many sessions\n", asker(req)), keep_alive);
         return;
     }
@@ -164,8 +166,8 @@ void EngineIo::open_session(Connection& c, const http::Request& req, bool keep_a
                      eio::open_json({s.sid_, {"websocket"}, static_cast<std::uint32_t>(options_.ping_interval.count()),
                                      static_cast<std::uint32_t>(options_.ping_timeout.count()), options_.max_payload}),
                      false};
-    note(&c, &s, fmt::format("HTTP GET {} → 200: a new session (long-polling)", print::bare(req.target, 40)));
-    if (logging()) note(&c, &s, fmt::format("out {}", packet_line(open)));
+    note(&c, &s, trf("HTTP GET {} → 200: a new session (long-polling)", print::bare(req.target, 40)));
+    if (logging()) note(&c, &s, trf("out {}", packet_line(open)));
     server_->respond(c, http_response(200, "text/plain; charset=UTF-8", eio::encode_text(open), asker(req)), keep_alive);
     s.ping_due_ = server_->loop().now() + options_.ping_interval;
     arm(s);
@@ -175,17 +177,17 @@ void EngineIo::open_session(Connection& c, const http::Request& req, bool keep_a
 void EngineIo::poll(Connection& c, EioSocket& s, Asker to) {
     if (s.poll_) {
         // Two polls at once: the client lost track of its session (engine.io ends it too).
-        note(&c, &s, "HTTP GET while another poll is held → 400; the session ends");
+        note(&c, &s, tr("HTTP GET while another poll is held → 400; the session ends"));
         server_->respond(c, http_response(400, "application/json", eio::refusal_json(eio::Refusal::bad_request, "two polls at once"), to),
                          to.keep_alive);
-        finish(s, "two polls at once", true);
+        finish(s, tr("two polls at once"), true);
         return;
     }
     s.poll_ = &c;
     s.poll_asker_ = std::move(to);
     polls_[&c] = &s;
     if (s.upgrade_probed_) queue(s, {eio::PacketType::noop, {}, false});  // a probe waits for this poll to end
-    if (s.outbox_.empty()) note(&c, &s, "HTTP GET (poll) held: nothing to send yet");
+    if (s.outbox_.empty()) note(&c, &s, tr("HTTP GET (poll) held: nothing to send yet"));
     answer_poll(s);
 }
 
@@ -200,8 +202,8 @@ void EngineIo::answer_poll(EioSocket& s) {
         eio::append_to_payload(body, s.outbox_[i]);
         s.outbox_bytes_ -= s.outbox_[i].data.size() + 2;
     }
-    note(&c, &s, fmt::format("HTTP GET (poll) → 200: {} packet{}, {} bytes{}", n, n == 1 ? "" : "s", body.size(),
-                             s.outbox_.size() > n ? fmt::format(" ({} wait for the next poll)", s.outbox_.size() - n) : ""));
+    note(&c, &s, trf("HTTP GET (poll) → 200: {} packet{}, {} bytes{}", n, n == 1 ? "" : "s", body.size(),
+                             s.outbox_.size() > n ? trf(" ({} wait for the next poll)", s.outbox_.size() - n) : ""));
     s.outbox_.erase(s.outbox_.begin(), s.outbox_.begin() + static_cast<std::ptrdiff_t>(n));
     polls_.erase(&c);
     s.poll_ = nullptr;
@@ -211,13 +213,13 @@ void EngineIo::answer_poll(EioSocket& s) {
 void EngineIo::post(Connection& c, EioSocket& s, std::string_view body, const Asker& to) {
     eio::PayloadResult r = eio::parse_payload(body, {.max_payload = options_.max_payload, .max_packets = 1000});
     if (!r.ok()) {
-        note(&c, &s, fmt::format("HTTP POST → 400: {} ({}); the session ends", eio::describe(r.error), r.detail));
+        note(&c, &s, trf("HTTP POST → 400: {} ({}); the session ends", eio::describe(r.error), r.detail));
         server_->respond(c, http_response(400, "application/json", eio::refusal_json(eio::Refusal::bad_request, eio::describe(r.error)), to),
                          to.keep_alive);
-        finish(s, "a malformed polling body", true);
+        finish(s, tr("a malformed polling body"), true);
         return;
     }
-    note(&c, &s, fmt::format("HTTP POST ({} bytes, {} packet{}) → 200 ok", body.size(), r.packets.size(),
+    note(&c, &s, trf("HTTP POST ({} bytes, {} packet{}) → 200 ok", body.size(), r.packets.size(),
                              r.packets.size() == 1 ? "" : "s"));
     server_->respond(c, http_response(200, "text/plain; charset=UTF-8", "ok", to), to.keep_alive);
     for (const eio::Packet& p : r.packets) {
@@ -227,7 +229,7 @@ void EngineIo::post(Connection& c, EioSocket& s, std::string_view body, const As
 }
 
 void EngineIo::received(EioSocket& s, Connection* via, const eio::Packet& p) {
-    if (logging()) note(via, &s, fmt::format("in  {}", packet_line(p)));
+    if (logging()) note(via, &s, trf("in  {}", packet_line(p)));
     switch (p.type) {
         case eio::PacketType::pong:
             s.awaiting_pong_ = false;
@@ -241,21 +243,21 @@ void EngineIo::received(EioSocket& s, Connection* via, const eio::Packet& p) {
             listener_.on_message(s, p.data, p.binary);
             return;
         case eio::PacketType::close:
-            finish(s, "the client closed the session", false);
+            finish(s, tr("the client closed the session"), false);
             return;
         case eio::PacketType::noop:
             return;
         case eio::PacketType::open:
         case eio::PacketType::upgrade:
-            note(via, &s, fmt::format("a client does not send {} here; the session ends", eio::name(p.type)));
-            finish(s, "a packet out of place", true);
+            note(via, &s, trf("a client does not send {} here; the session ends", eio::name(p.type)));
+            finish(s, tr("a packet out of place"), true);
             return;
     }
 }
 
 void EngineIo::queue(EioSocket& s, const eio::Packet& p) {
     if (!s.open_ || s.closing_) return;
-    if (logging()) note(s.websocket(), &s, fmt::format("out {}", packet_line(p)));
+    if (logging()) note(s.websocket(), &s, trf("out {}", packet_line(p)));
     if (Connection* ws = s.websocket()) {
         server_->send(*ws, p.binary ? Opcode::binary : Opcode::text, p.binary ? p.data : eio::encode_text(p));
         return;
@@ -270,7 +272,7 @@ void EngineIo::queue(EioSocket& s, const eio::Packet& p) {
         server_->loop().defer([this, sid = s.sid_] {
             auto found = sockets_.find(sid);
             if (found != sockets_.end())
-                finish(*found->second, fmt::format("not polling: over {} bytes waiting", server_->options().max_backlog), false);
+                finish(*found->second, trf("not polling: over {} bytes waiting", server_->options().max_backlog), false);
         });
         return;
     }
@@ -288,7 +290,7 @@ void EngineIo::broadcast(std::span<EioSocket* const> to, std::string_view text) 
         else send(*s, text);
     }
     if (sockets.empty()) return;
-    if (server_->logging()) note(nullptr, nullptr, fmt::format("out 4{} → {} WebSocket{} (one frame for all)", print::bare(text, 48),
+    if (server_->logging()) note(nullptr, nullptr, trf("out 4{} → {} WebSocket{} (one frame for all)", print::bare(text, 48),
                                                          sockets.size(), sockets.size() == 1 ? "" : "s"));
     std::string frame = "4";
     frame += text;
@@ -299,7 +301,7 @@ void EngineIo::close(EioSocket& s, std::string_view reason) { finish(s, reason, 
 
 void EngineIo::finish(EioSocket& s, std::string_view reason, bool tell_client) {
     if (!s.open_) return;
-    note(s.websocket(), &s, fmt::format("session closed: {}", reason));
+    note(s.websocket(), &s, trf("session closed: {}", reason));
     if (tell_client && s.websocket()) server_->send(*s.ws_, Opcode::text, "1");
     if (tell_client || s.poll_) {
         // A held poll is answered either way, so its connection is not left waiting.
@@ -336,7 +338,7 @@ void EngineIo::on_socket_timer(EioSocket& s) {
     auto now = server_->loop().now();
     if (s.awaiting_pong_) {
         if (now >= s.pong_due_) {
-            finish(s, fmt::format("no pong within pingTimeout ({} ms)", options_.ping_timeout.count()), true);
+            finish(s, trf("no pong within pingTimeout ({} ms)", options_.ping_timeout.count()), true);
             return;
         }
     } else if (now >= s.ping_due_) {
@@ -354,13 +356,13 @@ void EngineIo::on_request_dropped(Server&, Connection& c) {
     EioSocket& s = *found->second;
     polls_.erase(found);
     s.poll_ = nullptr;
-    note(&c, &s, "the held poll's connection closed (the session waits for the next poll)");
+    note(&c, &s, tr("the held poll's connection closed (the session waits for the next poll)"));
 }
 
 std::string EngineIo::refuse_upgrade(Server& server, Connection& c, const http::Request& req) {
     server_ = &server;
     auto refusal = [&](eio::Refusal why, std::string detail) {
-        note(&c, nullptr, fmt::format("upgrade {} refused: {}", print::bare(req.target, 40), detail));
+        note(&c, nullptr, trf("upgrade {} refused: {}", print::bare(req.target, 40), detail));
         return http_response(why == eio::Refusal::forbidden ? 403 : 400, "application/json", eio::refusal_json(why, detail), asker(req));
     };
     if (std::string problem = origin_problem(req); !problem.empty()) return refusal(eio::Refusal::forbidden, problem);
@@ -393,7 +395,7 @@ void EngineIo::on_upgraded(Server& server, Connection& c, const http::Request& r
         EioSocket& s = *found->second;
         s.ws_ = &c;
         websockets_[&c] = &s;
-        note(&c, &s, "upgrade 1/3: a WebSocket for this session; polling goes on until the client probes it");
+        note(&c, &s, tr("upgrade 1/3: a WebSocket for this session; polling goes on until the client probes it"));
         return;
     }
     auto owned = std::make_unique<EioSocket>(*this, new_sid(), EioSocket::Transport::websocket);
@@ -401,7 +403,7 @@ void EngineIo::on_upgraded(Server& server, Connection& c, const http::Request& r
     sockets_.emplace(s.sid_, std::move(owned));
     s.ws_ = &c;
     websockets_[&c] = &s;
-    note(&c, &s, "a new session on a WebSocket straight away (no polling)");
+    note(&c, &s, tr("a new session on a WebSocket straight away (no polling)"));
     queue(s, {eio::PacketType::open,
               eio::open_json({s.sid_, {}, static_cast<std::uint32_t>(options_.ping_interval.count()),
                               static_cast<std::uint32_t>(options_.ping_timeout.count()), options_.max_payload}),
@@ -421,8 +423,8 @@ void EngineIo::on_message(Server&, Connection& c, Opcode type, std::string_view 
     } else {
         eio::ParseResult r = eio::parse_text(payload);
         if (!r.packet) {
-            note(&c, &s, fmt::format("not an Engine.IO packet: {} {}; the session ends", eio::describe(r.error), r.detail));
-            finish(s, "a malformed packet", true);
+            note(&c, &s, trf("not an Engine.IO packet: {} {}; the session ends", eio::describe(r.error), r.detail));
+            finish(s, tr("a malformed packet"), true);
             return;
         }
         p = std::move(*r.packet);
@@ -432,7 +434,7 @@ void EngineIo::on_message(Server&, Connection& c, Opcode type, std::string_view 
     if (p.type == eio::PacketType::ping && p.data == "probe" && !p.binary) {
         server_->send(c, Opcode::text, "3probe");
         s.upgrade_probed_ = true;
-        note(&c, &s, "upgrade 2/3: in 2probe, out 3probe (the WebSocket works); the pending poll gets a noop (6)");
+        note(&c, &s, tr("upgrade 2/3: in 2probe, out 3probe (the WebSocket works); the pending poll gets a noop (6)"));
         if (s.poll_) queue(s, {eio::PacketType::noop, {}, false});
         return;
     }
@@ -442,13 +444,13 @@ void EngineIo::on_message(Server&, Connection& c, Opcode type, std::string_view 
         std::vector<eio::Packet> waiting = std::move(s.outbox_);
         s.outbox_.clear();
         s.outbox_bytes_ = 0;
-        note(&c, &s, fmt::format("upgrade 3/3: in 5 (upgrade) — the session is on the WebSocket now{}",
-                                 waiting.empty() ? "" : fmt::format("; {} waiting packets go as frames", waiting.size())));
+        note(&c, &s, trf("upgrade 3/3: in 5 (upgrade) — the session is on the WebSocket now{}",
+                                 waiting.empty() ? "" : trf("; {} waiting packets go as frames", waiting.size())));
         for (const eio::Packet& w : waiting)
             if (w.type != eio::PacketType::noop) queue(s, w);
         return;
     }
-    note(&c, &s, fmt::format("in  {} on a WebSocket not yet upgraded to; the WebSocket is closed", packet_line(p)));
+    note(&c, &s, trf("in  {} on a WebSocket not yet upgraded to; the WebSocket is closed", packet_line(p)));
     websockets_.erase(&c);
     s.ws_ = nullptr;
     s.upgrade_probed_ = false;
@@ -463,11 +465,11 @@ void EngineIo::on_close(Server&, Connection& c, std::uint16_t code, std::string_
     if (s.ws_ != &c) return;
     s.ws_ = nullptr;
     if (s.transport_ == EioSocket::Transport::websocket) {
-        finish(s, fmt::format("its WebSocket closed ({})", code), false);
+        finish(s, trf("its WebSocket closed ({})", code), false);
         return;
     }
     s.upgrade_probed_ = false;
-    note(&c, &s, "the WebSocket closed before the upgrade finished; the session goes on polling");
+    note(&c, &s, tr("the WebSocket closed before the upgrade finished; the session goes on polling"));
 }
 
 }  // namespace ws::server

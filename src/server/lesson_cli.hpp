@@ -8,10 +8,12 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <regex>
 #include <string>
 #include <thread>
 
 #include <CLI/CLI.hpp>
+#include <fmt/args.h>
 #include <fmt/format.h>
 
 #include "i18n/i18n.hpp"
@@ -85,22 +87,22 @@ inline ServerTls server_tls(const TlsFlags& t) {
     if (!t.cert.empty()) {
         out.context = net::TlsContext::server_from_files(t.cert, t.key);
         c = net::describe_certificate_file(t.cert);
-        origin = fmt::format("the certificate in {}", t.cert);
+        origin = trf("the certificate in {}", t.cert);
     } else {
         c = net::make_self_signed();
         out.context = net::TlsContext::server(c);
-        origin = "a self-signed certificate made for this run (an EC P-256 key)";
+        origin = tr("a self-signed certificate made for this run (an EC P-256 key)");
         if (!t.save_cert.empty()) {
             std::FILE* f = std::fopen(t.save_cert.c_str(), "w");
             bool written = f && std::fwrite(c.cert_pem.data(), 1, c.cert_pem.size(), f) == c.cert_pem.size();
             if (f && std::fclose(f) != 0) written = false;
-            if (!written) throw std::runtime_error(fmt::format("cannot write the certificate to {}", t.save_cert));
-            origin += fmt::format(", saved to {}", t.save_cert);
+            if (!written) throw std::runtime_error(trf("cannot write the certificate to {}", t.save_cert));
+            origin += trf(", saved to {}", t.save_cert);
         }
     }
-    out.story = fmt::format("TLS with {}\n  subject {} · {}\n  SHA-256 {}\n", origin, c.subject, c.san,
+    out.story = trf("TLS with {}\n  subject {} · {}\n  SHA-256 {}\n", origin, c.subject, c.san,
                             net::fingerprint_lines(c.fingerprint, 10));
-    if (auto log = net::keylog_file()) out.story += fmt::format("  TLS secrets are appended to {} (SSLKEYLOGFILE)\n", *log);
+    if (auto log = net::keylog_file()) out.story += trf("  TLS secrets are appended to {} (SSLKEYLOGFILE)\n", *log);
     return out;
 }
 
@@ -111,9 +113,9 @@ inline int run_beside(server::Server& srv, const std::function<int()>& story) {
         try {
             srv.run();
         } catch (const std::exception& e) {
-            print::err(fmt::format("error: the server stopped: {}", e.what()));
+            print::err(trf("error: the server stopped: {}", e.what()));
         } catch (...) {
-            print::err("error: the server stopped: an unknown failure");
+            print::err(tr("error: the server stopped: an unknown failure"));
         }
     });
     int rc = 1;
@@ -239,61 +241,6 @@ inline void apply(const Common& o) {
     print::set_step(o.step);
 }
 
-// --help within the lesson's width (design §4): option descriptions are wrapped by words to the
-// columns left beside the option names. Chinese has no spaces between words: a line may break
-// between any two wide characters (and never before "，" "。" "：" "）" and the like).
-inline std::string wrap(std::string_view text, std::size_t width) {
-    std::string out, line;
-    auto flush_line = [&] {
-        if (!out.empty()) out += '\n';
-        out += line;
-        line.clear();
-    };
-    auto wide_at = [](std::string_view s, std::size_t i) {
-        return static_cast<unsigned char>(s[i]) >= 0xE0 && print::columns(s.substr(i, 3)) == 2;
-    };
-    auto closing = [](std::string_view piece) {
-        for (std::string_view p : {"，", "。", "：", "；", "）", "、", "！", "？", "」", "》"})
-            if (piece == p) return true;
-        return false;
-    };
-    for (std::size_t start = 0; start <= text.size();) {
-        std::size_t end = text.find('\n', start);
-        std::string_view paragraph = text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
-        bool spaced = false;  // a space came before this piece
-        for (std::size_t at = 0; at < paragraph.size();) {
-            if (paragraph[at] == ' ') {
-                spaced = true;
-                ++at;
-                continue;
-            }
-            // A piece: one wide character (with the punctuation that must follow it), or a run
-            // of narrow ones up to a space or a wide character.
-            std::size_t to = at;
-            if (wide_at(paragraph, at)) {
-                to += 3;
-                while (to + 3 <= paragraph.size() && closing(paragraph.substr(to, 3))) to += 3;
-            } else {
-                while (to < paragraph.size() && paragraph[to] != ' ' && !wide_at(paragraph, to)) ++to;
-            }
-            std::string_view piece = paragraph.substr(at, to - at);
-            std::size_t gap = spaced && !line.empty() ? 1 : 0;
-            if (!line.empty() && print::columns(line) + gap + print::columns(piece) > width) {
-                flush_line();
-                gap = 0;
-            }
-            if (gap) line += ' ';
-            line += piece;
-            spaced = false;
-            at = to;
-        }
-        flush_line();
-        if (end == std::string_view::npos) break;
-        start = end + 1;
-    }
-    return out;
-}
-
 class Formatter : public CLI::Formatter {
 public:
     Formatter() {
@@ -308,7 +255,8 @@ public:
         label("Excludes", trs("Excludes"));
     }
     std::string make_option_desc(const CLI::Option* option) const override {
-        return wrap(CLI::Formatter::make_option_desc(option), print::kLineWidth - get_column_width() - 1);
+        // --help within the lesson's width (design §4): wrapped to the columns beside the names.
+        return print::wrap(CLI::Formatter::make_option_desc(option), print::kLineWidth - get_column_width() - 1);
     }
     std::string make_group(std::string group, bool is_positional, std::vector<const CLI::Option*> opts) const override {
         return CLI::Formatter::make_group(group == "Options" ? trs("Options") : group, is_positional, std::move(opts));
@@ -320,6 +268,30 @@ inline void use_lesson_formatter(CLI::App& app, const std::shared_ptr<Formatter>
     for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) use_lesson_formatter(*sub, formatter);
 }
 
+// CLI11's own message for a bad command line, in the lesson's language: its common forms are
+// in the catalogue; any other stays as CLI11 wrote it.
+inline std::string command_line_error(const std::string& what) {
+    if (i18n::language() == i18n::Lang::en) return what;
+    static const std::pair<const char*, const char*> kForms[] = {
+        {R"(The following arguments? (?:was|were) not expected: (.*))", N_("The following arguments were not expected: {}")},
+        {R"(Could not convert: (\S+) = (.*))", N_("Could not convert: {} = {}")},
+        {R"((\S+): (.*) not in (\{.*\}))", N_("{}: {} not in {}")},
+        {R"((\S+): Value (.*) not in range (.*) to (.*))", N_("{}: Value {} not in range {} to {}")},
+        {R"((\S+): (\d+) required (\S+) missing)", N_("{}: {} required {} missing")},
+        {R"((\S+) is required)", N_("{} is required")},
+        {R"((\S+) requires (\S+))", N_("{} requires {}")},
+        {R"((\S+) excludes (\S+))", N_("{} excludes {}")},
+    };
+    for (auto [pattern, form] : kForms) {
+        std::smatch m;
+        if (!std::regex_match(what, m, std::regex(pattern))) continue;
+        fmt::dynamic_format_arg_store<fmt::format_context> args;
+        for (std::size_t i = 1; i < m.size(); ++i) args.push_back(m[i].str());
+        return fmt::vformat(tr(form), args);
+    }
+    return what;
+}
+
 // Parses the command line and runs `body`; errors become "error: ..." and exit code 1.
 inline int run(CLI::App& app, int argc, char** argv, const std::function<int()>& body) {
     // --lang was read already (i18n::choose, first thing in main): here it is checked and shown.
@@ -328,6 +300,9 @@ inline int run(CLI::App& app, int argc, char** argv, const std::function<int()>&
         ->check(CLI::IsMember({"en", "zh"}));
     app.set_help_flag("-h,--help", trs("print this help and exit"));
     use_lesson_formatter(app, std::make_shared<Formatter>());
+    app.failure_message([](const CLI::App*, const CLI::Error& e) {
+        return command_line_error(e.what()) + "\n" + tr("Run with --help for more information.\n");
+    });
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

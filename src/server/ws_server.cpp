@@ -1,5 +1,7 @@
 #include "server/ws_server.hpp"
 
+#include "i18n/i18n.hpp"
+
 #include <atomic>
 #include <cerrno>
 #include <cstring>
@@ -68,15 +70,15 @@ public:
         auto line = [&](const Built& b, std::string_view extra) {
             if (b.receivers == 0) return;
             FrameHeader h = header_of(b.frame);
-            out += fmt::format("   {} (to {} client{}){}\n",
+            out += trf("   {} (to {} client{}){}\n",
                                print::frame_summary(h, std::string_view(b.frame).substr(h.header_length), false),
                                b.receivers, b.receivers == 1 ? "" : "s", extra);
         };
         line(plain_, "");
         for (const Built& b : compressed_)
-            line(b, fmt::format(" · compressed {} B → {} B", payload_.size(), b.frame.size() - header_of(b.frame).header_length));
+            line(b, trf(" · compressed {} B → {} B", payload_.size(), b.frame.size() - header_of(b.frame).header_length));
         if (own_ > 0)
-            out += fmt::format("   compressed by each receiver's own compressor (context takeover): {} client{}\n",
+            out += trf("   compressed by each receiver's own compressor (context takeover): {} client{}\n",
                                own_, own_ == 1 ? "" : "s");
         return out;
     }
@@ -192,7 +194,7 @@ void Server::accept_clients() {
             // Out of file descriptors: stop accepting for a moment instead of spinning.
             auto now = loop_.now();
             if (now - last_fd_warning_ >= std::chrono::seconds(10)) {
-                print::err(fmt::format("warning: cannot accept a connection: {} — raise `ulimit -n`; "
+                print::err(trf("warning: cannot accept a connection: {} — raise `ulimit -n`; "
                                        "new clients wait until others leave", std::strerror(error)));
                 last_fd_warning_ = now;
             }
@@ -209,7 +211,7 @@ void Server::accept_clients() {
         try {
             conn = std::make_unique<Connection>(*this, next_id_++, std::move(fd), options_);
         } catch (const std::exception& e) {  // TLS could not start for it (out of memory)
-            print::err(fmt::format("warning: {}; dropping a new client", e.what()));
+            print::err(trf("warning: {}; dropping a new client", e.what()));
             continue;
         }
         Connection& c = *conn;
@@ -220,7 +222,7 @@ void Server::accept_clients() {
         try {
             loop_.watch(raw, EPOLLIN, c);
         } catch (const std::system_error& e) {
-            print::err(fmt::format("warning: {}; dropping a new client", e.what()));
+            print::err(trf("warning: {}; dropping a new client", e.what()));
             continue;  // the connection is closed as `conn` goes out of scope
         }
         c.slot_ = static_cast<std::uint32_t>(connections_.size());
@@ -259,9 +261,9 @@ void Server::continue_tls(Connection& c) {
     if (c.transport_.error_text() == "http request") {
         // Plain HTTP on the TLS port: a student typed http:// for https://. Say so, in plain text.
         c.transport_.send_unencrypted(html::response(400, "this port speaks TLS: use https:// (or wss://)\n"));
-        why = "plain HTTP sent to the TLS port (answered 400 in plain text)";
+        why = tr("plain HTTP sent to the TLS port (answered 400 in plain text)");
     }
-    kill(c, fmt::format("TLS handshake failed: {}", why));
+    kill(c, trf("TLS handshake failed: {}", why));
 }
 
 void Server::on_readable(Connection& c) {
@@ -287,9 +289,9 @@ void Server::read_once(Connection& c, bool pending_only) {
         case net::Io::done: break;
         case net::Io::want_read:
         case net::Io::want_write: return;
-        case net::Io::eof: peer_gone(c, "the client hung up without a close frame"); return;
+        case net::Io::eof: peer_gone(c, tr("the client hung up without a close frame")); return;
         case net::Io::error:
-            peer_gone(c, c.transport_.secure() ? "TLS: " + c.transport_.error_text() : "connection reset");
+            peer_gone(c, c.transport_.secure() ? "TLS: " + c.transport_.error_text() : tr("connection reset"));
             return;
     }
     c.last_seen_ = loop_.now();
@@ -305,7 +307,7 @@ void Server::handle_input(Connection& c, std::span<std::uint8_t> bytes) {
                 if (!c.pending_) c.pending_ = std::make_unique<Connection::Pending>(Connection::Pending{{}, http::RequestParser(options_.http_limits)});
                 c.pending_->bytes.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
                 if (c.pending_->bytes.size() > options_.http_limits.max_head_bytes + options_.max_body)
-                    kill(c, "sent too much while its request was held");
+                    kill(c, tr("sent too much while its request was held"));
                 return;
             }
             if (!c.pending_) {
@@ -500,8 +502,8 @@ void Server::upgrade(Connection& c, const http::Request& req, std::string_view a
         if (deflate) {
             std::size_t bound = c.session_.deflate()->memory_bound();
             log(c, "permessage-deflate: {} · {}", deflate->response,
-                bound == 0 ? std::string("no zlib memory of its own (both sides reset: shared streams)")
-                           : "zlib memory for this connection: at most " + print::bytes_size(bound));
+                bound == 0 ? tr("no zlib memory of its own (both sides reset: shared streams)")
+                           : trf("zlib memory for this connection: at most {}", print::bytes_size(bound)));
         }
         else if (req.find("Sec-WebSocket-Extensions"))
             log(c, "permessage-deflate: not agreed ({})", why);
@@ -528,11 +530,11 @@ std::size_t Server::handle_frames(Connection& c, std::span<std::uint8_t> bytes) 
             case Event::Kind::close:
                 if (c.notified_open_)  // the client spoke first; the session answered
                     log(c, "close {} ({}){}", e.code, close_code_name(e.code),
-                        e.reason.empty() ? "" : fmt::format(" \"{}\"", print::printable(e.reason, 40)));
+                        e.reason.empty() ? "" : fmt::format(" {}", print::printable(e.reason, 40)));
                 notify_closed(c, e.code, e.reason);
                 break;
             case Event::Kind::fail:
-                log(c, "protocol failure: {} ({}) → closing with {} ({})", e.reason, name(e.error), e.code,
+                log(c, "protocol failure: {} ({}) → closing with {} ({})", tr(describe(e.error)), name(e.error), e.code,
                     close_code_name(e.code));
                 notify_closed(c, e.code, e.reason);
                 break;
@@ -569,7 +571,7 @@ void Server::broadcast(std::span<Connection* const> to, Opcode opcode, std::stri
         else if (c->backlog() >= kEarlyFlush) flush(*c);
     }
     if (options_.log_frames != FrameLog::none) log_out(frames.log());
-    for (Connection* c : laggards)
+    for (Connection* c : laggards)  // the reason goes in the close frame: the same bytes in every language
         close(*c, static_cast<std::uint16_t>(CloseCode::try_again_later),
               fmt::format("too slow: over {} bytes waiting", options_.max_backlog));
 }
@@ -595,7 +597,7 @@ void Server::peer_gone(Connection& c, std::string_view reason) {
         if (c.session_.is_open()) log(c, "gone: {}", reason);
         notify_closed(c, static_cast<std::uint16_t>(CloseCode::abnormal), reason);
     }
-    kill(c, "");
+    kill(c, tr(""));
 }
 
 void Server::notify_closed(Connection& c, std::uint16_t code, std::string_view reason) {
@@ -677,7 +679,7 @@ void Server::flush(Connection& c) {
             continue;
         }
         if (r.status == net::Io::error || r.status == net::Io::eof) {
-            peer_gone(c, "the connection broke while sending");
+            peer_gone(c, tr("the connection broke while sending"));
             return;
         }
         // The socket is full (epoll says when it has room), or TLS needs to read first; the
@@ -691,7 +693,7 @@ void Server::flush(Connection& c) {
         // failure or a refusal the client may still be sending: half-close, read what it still
         // sends, and close when it does, so no unread input turns our last bytes into a reset.
         if (c.session_.close_sent() && c.session_.close_received()) {
-            kill(c, "");
+            kill(c, tr(""));
             return;
         }
         c.transport_.shutdown_write();
@@ -776,17 +778,17 @@ void Server::on_connection_timer(Connection& c) {
     switch (c.phase_) {
         case Connection::Phase::tls:
             if (now >= c.deadline_) {
-                kill(c, "no TLS handshake in time");  // no HTTP can be said before TLS
+                kill(c, tr("no TLS handshake in time"));  // no HTTP can be said before TLS
                 return;
             }
             break;
         case Connection::Phase::http:
             if (now >= c.deadline_ && c.held_) {
-                kill(c, "a held request was not answered in time");
+                kill(c, tr("a held request was not answered in time"));
                 return;
             }
             if (now >= c.deadline_ && c.kept_alive_ && !c.pending_) {
-                kill(c, "keep-alive connection idle: closed");
+                kill(c, tr("keep-alive connection idle: closed"));
                 return;
             }
             if (now >= c.deadline_) {
@@ -797,14 +799,14 @@ void Server::on_connection_timer(Connection& c) {
             break;
         case Connection::Phase::draining:
             if (now >= c.deadline_) {
-                kill(c, "closed (the client did not finish the close in time)");
+                kill(c, tr("closed (the client did not finish the close in time)"));
                 return;
             }
             break;
         case Connection::Phase::websocket:
             if (!c.session_.is_open()) {
                 if (now >= c.deadline_) {
-                    kill(c, "closed (the client did not answer our close in time)");
+                    kill(c, tr("closed (the client did not answer our close in time)"));
                     return;
                 }
                 break;
@@ -858,7 +860,7 @@ void Server::begin_shutdown() {
     for (std::size_t i = 0; i < connections_.size(); ++i) {
         Connection& c = *connections_[i];
         if (c.is_open()) close(c, static_cast<std::uint16_t>(CloseCode::going_away), "server shutting down");
-        else if (c.phase_ == Connection::Phase::http || c.phase_ == Connection::Phase::tls) kill(c, "");
+        else if (c.phase_ == Connection::Phase::http || c.phase_ == Connection::Phase::tls) kill(c, tr(""));
     }
     if (!settle_scheduled_) {
         settle_scheduled_ = true;

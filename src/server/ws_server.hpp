@@ -185,8 +185,8 @@ public:
     // catalogue (src/i18n): the log is in the lesson's language.
     bool logging() const { return options_.log_connections; }
     template <class... Args>
-    void log(const Connection& c, std::string_view format, Args&&... args) const {
-        if (logging()) log_line(c, fmt::format(fmt::runtime(i18n::tr(format)), std::forward<Args>(args)...));
+    void log(const Connection& c, fmt::format_string<Args...> format, Args&&... args) const {
+        if (logging()) log_line(c, fmt::format(fmt::runtime(i18n::tr(i18n::view(format))), std::forward<Args>(args)...));
     }
 
 private:

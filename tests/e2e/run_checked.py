@@ -23,7 +23,8 @@ def columns(line):
 # What stays the same in every language: quoted data, JSON, HTTP heads and hex.
 # What a bot's page shows ("  alice  看到  system: bob joined the chat") is the server's own
 # words, the same bytes in every language.
-DATA = re.compile(r'"[^"]*"|\{.*\}|\[.*\]|看到  .*$|\bERROR .*$')
+# A packet cut short to fit the line ("42[\"message\",{……") is data to its end.
+DATA = re.compile(r'"[^"]*"|\{.*\}|\[.*\]|[\[{]"[^\n]*…$|看到  .*$|\bERROR .*$')
 HTTP_LINE = re.compile(r"^\s*(?:[A-Z][A-Za-z-]+: |[A-Z][A-Za-z-]+ {2,}|GET |HTTP/1\.1 |[0-9a-f]{4}  )")
 PROSE = re.compile(r"\b[A-Za-z][a-z]+(?:[ ,]+[a-z]+){3,}\b")
 
@@ -89,7 +90,8 @@ def main():
     if chinese:
         english = english_lines(out)
         if english:
-            problems.append(f"{len(english)} lines of English prose in the Chinese narration, the first: {english[0]!r}")
+            problems.append(f"{len(english)} lines of English prose in the Chinese narration:\n    "
+                            + "\n    ".join(repr(line) for line in english[:30]))
         if not re.search(r"[\u4e00-\u9fff]", out):
             problems.append("no Chinese at all")
     if problems:
