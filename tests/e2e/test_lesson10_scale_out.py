@@ -293,6 +293,18 @@ class Room(unittest.TestCase):
             elif m["type"] == "LOGOUT":
                 users.discard(m["name"])
 
+    async def one_room_again(self, alice, bob, words):
+        """After a split: both get the room again (USERS, then the list holds both), and bob's CHAT
+        reaches alice across the servers. Then both leave."""
+        for ws in (alice, bob):
+            m, _ = await until(ws, lambda m: m["type"] == "USERS", 20)
+            await self.wait_for_roster(ws, m, {"alice", "bob"})
+        await bob.send(json.dumps({"type": "CHAT", "message": words}))
+        m, _ = await until(alice, lambda m: m["type"] == "CHAT")
+        self.assertEqual(m["message"], words)
+        for ws in (alice, bob):
+            await ws.close()
+
     def test_a_subscriber_cut_off_by_redis_joins_again(self):
         a, b = self.server(), self.server()
 
@@ -304,13 +316,7 @@ class Room(unittest.TestCase):
             self.redis.command("CLIENT", "KILL", "TYPE", "pubsub")
             for ws in (alice, bob):
                 await until(ws, lambda m: m["type"] == "ERROR" and "split" in m["message"])
-                m, _ = await until(ws, lambda m: m["type"] == "USERS")
-                await self.wait_for_roster(ws, m, {"alice", "bob"})
-            await bob.send(json.dumps({"type": "CHAT", "message": "still one room"}))
-            m, _ = await until(alice, lambda m: m["type"] == "CHAT")
-            self.assertEqual(m["message"], "still one room")
-            for w in (alice, bob):
-                await w.close()
+            await self.one_room_again(alice, bob, "still one room")
         arun(talk(), 60)
 
     def test_a_hung_redis_is_noticed(self):
@@ -329,14 +335,7 @@ class Room(unittest.TestCase):
                 self.assertLess(time.monotonic() - started, 10)  # the answer timeout (3 s), plus a tick
             finally:
                 self.redis.proc.send_signal(signal.SIGCONT)
-            for ws in (alice, bob):
-                m, _ = await until(ws, lambda m: m["type"] == "USERS", 20)
-                await self.wait_for_roster(ws, m, {"alice", "bob"})
-            await bob.send(json.dumps({"type": "CHAT", "message": "awake"}))
-            m, _ = await until(alice, lambda m: m["type"] == "CHAT")
-            self.assertEqual(m["message"], "awake")
-            for w in (alice, bob):
-                await w.close()
+            await self.one_room_again(alice, bob, "awake")
         arun(talk(), 90)
 
     def test_a_server_taken_for_dead_joins_again_and_is_reaped_later(self):
