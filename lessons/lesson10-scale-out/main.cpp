@@ -4,6 +4,7 @@
 // this lesson is in src/apps/redis_bus.cpp (hiredis on the server's epoll loop, the scripts
 // that claim names and notice dead servers), src/apps/room_bus.hpp (the bus under the room)
 // and src/apps/chat_room.cpp (the room, which no longer knows how many servers there are).
+#include <cctype>
 #include <chrono>
 #include <future>
 #include <list>
@@ -41,9 +42,12 @@ std::string server_id(const server::Server& srv) {
     if (RAND_bytes(tag.data(), static_cast<int>(tag.size())) != 1) throw std::runtime_error(trs("OpenSSL's RAND_bytes failed"));
     std::array<char, 64> host{};
     if (::gethostname(host.data(), host.size() - 1) != 0) host[0] = '\0';
+    std::string machine;  // a name as it is in a hostname: letters, digits, '.', '-'
+    for (const char* c = host.data(); *c && machine.size() < 24; ++c)
+        machine += std::isalnum(static_cast<unsigned char>(*c)) || *c == '.' || *c == '-' ? *c : '_';
     std::string hex;
     for (unsigned char b : tag) hex += fmt::format("{:02x}", b);
-    return fmt::format("{}-{}-{}-{}", srv.local().str(), print::printable(host.data(), 24), ::getpid(), hex);
+    return fmt::format("{}-{}-{}-{}", srv.local().str(), machine, ::getpid(), hex);
 }
 
 // One chat server of the room: lesson 5's server and room, the room on a Redis bus. Its name
@@ -119,6 +123,12 @@ struct Heard {
     }
 };
 
+// How a bus's log line begins, in the lesson's language: its sentence up to the first {}.
+std::string opening(std::string_view sentence) {
+    std::string s = tr(sentence);
+    return s.substr(0, s.find("{}"));
+}
+
 // -v: what the buses say before the servers are announced waits until they are (a server's
 // first line is "listening on …").
 struct Early {
@@ -190,10 +200,10 @@ int demo(std::list<Node>& nodes, apps::RedisProcess& redis, Heard& heard, Random
     print::out(fmt::format("  alice  → A       {}\n", chat::client_chat_json(text)));
     for (const auto& line : heard.take(a.name, "PUBLISH")) print::out(print::fit(fmt::format("  A      {}", line), 100) + "\n");
     for (Node* n : {&b, &a})
-        for (const auto& line : heard.take(n->name, "← Redis: {\"type\":\"CHAT\""))
+        for (const auto& line : heard.take(n->name, opening("← Redis: {}") + "{\"type\":\"CHAT\""))
             print::out(print::fit(fmt::format("  {}      {}", n->name, line), 100) + "\n");
-    print::out(fmt::format("  B      → bob     {}\n", to_bob ? print::bare(*to_bob, 60) : "(nothing)"));
-    print::out(fmt::format("  A      → alice   {}\n", to_alice ? print::bare(*to_alice, 60) : "(nothing)"));
+    print::out(fmt::format("  B      → bob     {}\n", to_bob ? print::bare(*to_bob, 60) : tr("(nothing arrived)")));
+    print::out(fmt::format("  A      → alice   {}\n", to_alice ? print::bare(*to_alice, 60) : tr("(nothing arrived)")));
     print::out(tr("  Server A did not send alice's message to alice itself: it waited for Redis to hand it\n"
                "  back, like every server. Every client on every server sees the room in Redis's one order.\n"));
 
@@ -212,7 +222,7 @@ int demo(std::list<Node>& nodes, apps::RedisProcess& redis, Heard& heard, Random
     auto gone = next_text(alice, 10s);
     print::out(trf("  alice  on A sees  {}   ({:.1f} s later)\n", gone ? chat::screen_line(*gone) : tr("(nothing arrived)"),
                            std::chrono::duration<double>(std::chrono::steady_clock::now() - died).count()));
-    for (const auto& line : heard.take(a.name, "presence")) print::out(print::fit(fmt::format("  A      {}", line), 100) + "\n");
+    for (const auto& line : heard.take(a.name, opening("presence: {} silent for {} s, so gone: {} logged out: {}"))) print::out(print::fit(fmt::format("  A      {}", line), 100) + "\n");
 
     say(tr("Redis restarts, empty: A is cut off, tells its clients, reconnects and joins again"));
     redis.restart();

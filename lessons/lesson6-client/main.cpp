@@ -37,7 +37,7 @@ int refused(const HandshakeError& e, bool crlf) {
     if (!e.request.empty()) print::out(print::heading(tr("the request")) + print::head_text(e.request, crlf));
     if (!e.received.empty()) print::out(print::heading(tr("the answer")) + print::head_text(e.received, crlf));
     if (!e.result.checks.empty()) print::out(print::client_checks(e.result));
-    print::err(fmt::format("error: {}", e.what()));
+    print::err(trf("error: {}", e.what()));
     return 2;
 }
 
@@ -161,7 +161,7 @@ int main(int argc, char** argv) {
     lesson::add_tls_options(*relay_cmd, relay_tls);
     relay_cmd->add_option("--ca", ca_file, trs("a wss:// URL: trust the certificates in this PEM file"))->check(CLI::ExistingFile);
     relay_cmd->add_flag("--insecure", insecure, trs("a wss:// URL: relay even when its certificate does not verify"));
-    lesson::add_output_options(*relay_cmd, common, "-v: a line per frame (not per message); -vv: each frame drawn");
+    lesson::add_output_options(*relay_cmd, common, trs("-v: a line per frame (not per message); -vv: each frame drawn"));
 
     return lesson::run(app, argc, argv, [&]() -> int {
         lesson::apply(common);

@@ -38,12 +38,13 @@ std::string records(std::string_view bytes) {
         std::size_t length = header->length;
         std::string what = type == 20   ? tr("change_cipher_spec (a no-op kept for old middleboxes)") : type == 21 ? "alert"
                                 : type == 23 ? tr("application_data: encrypted, its content unknowable") : type == 22 ? tr("handshake, in the clear") : tr("not a TLS record");
-        std::string first;
-        if (type == 22 && at + 5 < bytes.size()) {
+        if (type == 22 && at + 5 < bytes.size()) {  // its first byte names the handshake message
             auto message = static_cast<std::uint8_t>(bytes[at + 5]);
-            first = message == 1 ? ": ClientHello" : message == 2 ? ": ServerHello" : fmt::format(": message {}", message);
+            what = trf("handshake, in the clear: {}", message == 1   ? std::string("ClientHello")
+                                                      : message == 2 ? std::string("ServerHello")
+                                                                     : trf("message {}", message));
         }
-        out += fmt::format("  {}  {:5} B  {}{}\n", print::hex(bytes.substr(at, 5)), length, what, first);
+        out += fmt::format("  {}  {:5} B  {}\n", print::hex(bytes.substr(at, 5)), length, what);
         at += 5 + length;
         ++shown;
     }
@@ -52,7 +53,7 @@ std::string records(std::string_view bytes) {
 }
 
 std::string wire(std::string_view bytes, std::size_t max = 24) {
-    return fmt::format("  {}{}  ({} bytes)\n", print::hex(bytes.substr(0, max)), bytes.size() > max ? " …" : "",
+    return trf("  {}{}  ({} bytes)\n", print::hex(bytes.substr(0, max)), bytes.size() > max ? " …" : "",
                        bytes.size());
 }
 

@@ -60,7 +60,7 @@ Event::Kind show_events(Session& s, std::string bytes) {
     std::size_t used = s.feed(std::span(reinterpret_cast<std::uint8_t*>(bytes.data()), bytes.size()), [&](const Event& e) {
         last = e.kind;
         if (e.kind == Event::Kind::message)
-            print::out(fmt::format("  message: {} {}{}\n", e.type == Opcode::text ? "text" : "binary",
+            print::out(trf("  message: {} {}{}\n", e.type == Opcode::text ? "text" : "binary",
                                    e.type == Opcode::text ? print::printable(e.payload, 50) : print::hex(e.payload.substr(0, 16)),
                                    e.compressed ? tr("  (it came compressed)") : ""));
         if (e.kind == Event::Kind::fail)

@@ -67,9 +67,8 @@ std::string ChatRoom::room_summary(std::string_view without) const {
     for (const auto& n : roster_.names())
         if (n != without) names.push_back(n);
     if (names.size() > 8) return trf("room: {} people", names.size());
-    std::string s = tr("room:");
-    for (std::size_t i = 0; i < names.size(); ++i) s += (i ? ", " : " ") + names[i];
-    return names.empty() ? tr("room: empty") : s;
+    if (names.empty()) return tr("room: empty");
+    return trf("room: {}", fmt::join(names, ", "));
 }
 
 void ChatRoom::broadcast(std::string_view json) {

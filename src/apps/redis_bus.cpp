@@ -130,9 +130,10 @@ std::vector<std::string> strings_of(const redisReply* r) {
     return out;
 }
 
-std::string joined(const std::vector<std::string>& names) {
+// Names, or servers' ids (up to 64 characters: "127.0.0.1:8080-laptop-4242-<16 hex digits>").
+std::string joined(const std::vector<std::string>& names, std::size_t max_chars = 20) {
     std::string s;
-    for (const auto& n : names) s += (s.empty() ? "" : ", ") + print::printable(n, 20);
+    for (const auto& n : names) s += (s.empty() ? "" : ", ") + print::printable(n, max_chars);
     return s;
 }
 
@@ -385,7 +386,7 @@ void RedisBus::on_subscription(redisReply* r) {
 void RedisBus::synced(redisReply* r) {
     if (state_ != State::syncing) return;
     if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2)
-        return lost(r ? because("the sync script failed: {}", print::printable(reply_text(r), 80)) : because("no answer to the sync script"));
+        return lost(r ? because("the sync script failed: {}", print::bare(reply_text(r), 80)) : because("no answer to the sync script"));
     std::vector<std::string> taken = strings_of(r->element[0]);
     std::vector<std::string> everyone = strings_of(r->element[1]);
     std::sort(everyone.begin(), everyone.end());  // a hash has no order: by name
@@ -433,8 +434,11 @@ void RedisBus::reaped(redisReply* r) {
                                 options_.presence_ttl.count() / 1000.0));
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 2) return;  // {}: everyone is alive
     std::vector<std::string> gone = strings_of(r->element[0]), names = strings_of(r->element[1]);
-    note(trf("presence: {} silent for {} s, so gone: {} logged out{}{}", joined(gone), options_.presence_ttl.count() / 1000.0,
-             names.size() == 1 ? tr("1 person") : trf("{} people", names.size()), names.empty() ? "" : ": ", joined(names)));
+    double silent = options_.presence_ttl.count() / 1000.0;
+    std::string people = names.size() == 1 ? tr("1 person") : trf("{} people", names.size());
+    note(names.empty() ? trf("presence: {} silent for {} s, so gone: {} logged out", joined(gone, 64), silent, people)
+                       : trf("presence: {} silent for {} s, so gone: {} logged out: {}", joined(gone, 64), silent, people,
+                             joined(names)));
 }
 
 void RedisBus::leave_all() {

@@ -92,16 +92,8 @@ private:
     enum class State { split, connecting, syncing, whole, stopped };
     void on_timer() override;
     void connect();
-    // Why the room split: `wire` (English) goes into the ERROR notice the clients get, the
-    // same in every language; `shown` is the server's own log line, in the lesson's language.
-    struct Why {
-        std::string wire, shown;
-    };
-    template <typename... Args>
-    static Why because(fmt::format_string<Args...> format, Args&&... args) {
-        std::string_view english = i18n::view(format);  // checked against args at compile time
-        return {fmt::format(fmt::runtime(english), args...), fmt::format(fmt::runtime(tr(english)), args...)};
-    }
+    // Why the room split (ws::because): `wire` goes into the ERROR notice the clients get, `shown`
+    // into the server's own log line.
     void lost(Why why);
     void on_subscription(redisReply*);
     void synced(redisReply*);

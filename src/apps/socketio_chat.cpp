@@ -134,7 +134,7 @@ void SocketIoChat::handle(EioSocket& s, Client& client, const sio::Packet& p) {
             if (p.id) send_packet(s, {sio::PacketType::ack, "/", p.id, nlohmann::json::array(), 0});
             if (event != "message")
                 return room_.reply_error(member(s), fmt::format("unknown event \"{}\": this room listens to \"message\"",
-                                                                print::printable(event, 30)));
+                                                                print::bare(event, 30)));
             if (p.data.size() < 2 || !p.data[1].is_object())
                 return room_.reply_error(member(s), "socket.send(obj): obj is a chat message, {\"type\":…}");
             if (p.type == sio::PacketType::binary_event)

@@ -293,7 +293,7 @@ void relay(server::ThreadedServer& server, const RelayOptions& o, net::Transport
         print::heading(trf("#{} from {}: the client's request, for {}", number, peer.str(), o.upstream.str()));
     if (request.status == http::ParseStatus::error) {
         print::out(heading + trf("{} not an HTTP request: {} ({})\n", print::check_mark(false),
-                                         http::describe(request.error), request.detail));
+                                         tr(http::describe(request.error)), request.detail));
         net::write_all(client, html::response(400, "the relay could not parse this request\n"), net::after(2s));
         return;
     }
@@ -342,7 +342,7 @@ void relay(server::ThreadedServer& server, const RelayOptions& o, net::Transport
     std::string story = print::heading(trf("#{}: the server's response", number));
     if (response.status == http::ParseStatus::error) {
         story += trf("{} not an HTTP response: {}; forwarded as it is\n", print::check_mark(false),
-                             http::describe(response.error));
+                             tr(http::describe(response.error)));
         print::out(story);
         pump(server, o, client, upstream, number, Traffic::refused_upgrade, std::nullopt, answer, received.substr(request.consumed), "");
         return;

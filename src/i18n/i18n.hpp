@@ -69,4 +69,16 @@ std::string trf(fmt::format_string<Args...> english, Args&&... args) {
     return fmt::format(fmt::runtime(i18n::tr(i18n::view(english))), std::forward<Args>(args)...);
 }
 
+// A reason said twice: `wire` in English, for the bytes a peer gets (an ERROR notice, a refusal's
+// JSON body: the same in every language), and `shown`, the same in the lesson's language, for
+// the screen and the log. because("{} events came first", n).
+struct Why {
+    std::string wire, shown;
+};
+template <typename... Args>
+Why because(fmt::format_string<Args...> english, Args&&... args) {
+    std::string_view text = i18n::view(english);
+    return {fmt::format(fmt::runtime(text), args...), fmt::format(fmt::runtime(i18n::tr(text)), args...)};
+}
+
 }  // namespace ws

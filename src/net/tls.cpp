@@ -178,7 +178,7 @@ std::string explain_tls_failure(std::string_view reason) {
         return trf("no TLS version or cipher in common (OpenSSL: {})", reason);
     if (has("alert"))
         return trf("the peer refused the handshake (OpenSSL: {})", reason);
-    return std::string(reason);
+    return tr(reason);  // this project's own reasons are in the catalogue; OpenSSL's stay as it says them
 }
 
 std::optional<std::string> keylog_file() {

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <utility>
 
+#include "i18n/i18n.hpp"
 #include "net/tls.hpp"
 
 namespace ws::net {
@@ -77,7 +78,7 @@ IoResult Transport::tls_result_of(int ssl_error, bool reading) {
             fatal_ = true;
             // A peer gone without close_notify is an end, judged by the WebSocket close before it.
             if (reading && (saved == 0 || saved == ECONNRESET)) return {Io::eof, 0, 0};
-            tls_failure = saved ? std::strerror(saved) : "the connection ended";
+            tls_failure = saved ? std::strerror(saved) : N_("the connection ended");
             return {Io::error, 0, saved ? saved : EPIPE};
         }
         default:  // a bad record, a failed handshake: OpenSSL says why
@@ -97,11 +98,11 @@ IoResult Transport::handshake() {
     }
     IoResult r = tls_result(ret, 0, false);
     if (r.status == Io::eof) {
-        tls_failure = "the peer closed the connection during the TLS handshake";
+        tls_failure = N_("the peer closed the connection during the TLS handshake");
         return {Io::error, 0, ECONNRESET};
     }
     if (r.status == Io::error && tls_failure == "the connection ended")
-        tls_failure = "the peer closed the connection during the TLS handshake";
+        tls_failure = N_("the peer closed the connection during the TLS handshake");
     return r;
 }
 

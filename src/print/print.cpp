@@ -409,39 +409,50 @@ std::string bytes_size(std::size_t bytes) {
     return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (1024 * 1024));
 }
 
-std::string printable(std::string_view payload, std::size_t max_chars) {
+namespace {
+
+// What a terminal shows of `payload`: its first `max_chars` characters, escaped, when it is
+// UTF-8 text without control characters; else its first bytes in hex.
+struct Shown {
+    std::string s;
+    bool text = false, cut = false;
+};
+
+Shown shown_part(std::string_view payload, std::size_t max_chars) {
     // Only the part that is shown is looked at: a 16 MiB message costs no more than 60 bytes.
     std::string_view head = payload.substr(0, 4 * max_chars + 4);
     Utf8Validator utf8;
     bool text = utf8.feed(head) && (head.size() < payload.size() || utf8.complete());
     for (char c : head)
         if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') text = false;
-    std::string s;
-    if (text) {
-        std::size_t chars = 0, i = 0;
-        for (; i < payload.size(); ++i) {
-            auto b = static_cast<unsigned char>(payload[i]);
-            if (!is_continuation_byte(payload[i]) && chars++ == max_chars) break;
-            if (b == '\n') s += "\\n";
-            else if (b == '\t') s += "\\t";
-            else s += static_cast<char>(b);
-        }
-        s = "\"" + s + "\"";
-        if (i < payload.size()) s += fmt::format("… ({} bytes)", payload.size());
-        return s;
+    if (!text) {
+        std::size_t n = std::min(payload.size(), max_chars / 3);
+        return {hex(payload.substr(0, n)), false, n < payload.size()};
     }
-    std::size_t n = std::min(payload.size(), max_chars / 3);
-    s = hex(payload.substr(0, n));
-    if (n < payload.size()) s += fmt::format(" … ({} bytes)", payload.size());
-    return s;
+    Shown out{{}, true, false};
+    std::size_t chars = 0, i = 0;
+    for (; i < payload.size(); ++i) {
+        auto b = static_cast<unsigned char>(payload[i]);
+        if (!is_continuation_byte(payload[i]) && chars++ == max_chars) break;
+        if (b == '\n') out.s += "\\n";
+        else if (b == '\t') out.s += "\\t";
+        else out.s += static_cast<char>(b);
+    }
+    out.cut = i < payload.size();
+    return out;
+}
+
+}  // namespace
+
+std::string printable(std::string_view payload, std::size_t max_chars) {
+    Shown p = shown_part(payload, max_chars);
+    std::string count = p.cut ? trf("… ({} bytes)", payload.size()) : "";
+    return p.text ? fmt::format("\"{}\"{}", p.s, count) : p.cut ? fmt::format("{} {}", p.s, count) : p.s;
 }
 
 std::string bare(std::string_view payload, std::size_t max_chars) {
-    std::string s = printable(payload, max_chars);
-    if (s.empty() || s[0] != '"') return s;  // hex: not text
-    if (s.back() == '"') return s.substr(1, s.size() - 2);
-    std::size_t cut = s.rfind("\"… (");
-    return cut == std::string::npos ? s : s.substr(1, cut - 1) + "…";
+    Shown p = shown_part(payload, max_chars);
+    return !p.cut ? p.s : p.text ? p.s + "…" : p.s + " …";
 }
 
 }  // namespace ws::print

@@ -82,11 +82,11 @@ void part(std::string_view title);
 // "512 B", "42.5 KiB", "1.2 MiB": a memory or message size for people.
 std::string bytes_size(std::size_t bytes);
 
-// Text for a terminal: printable as is when valid UTF-8 without control characters,
-// else hex. Long values are cut with "… (N bytes)".
+// Text for a terminal: in quotes as it is when valid UTF-8 without control characters (\n and
+// \t escaped), else hex. Long values are cut with "… (N bytes)", in the lesson's language.
 std::string printable(std::string_view payload, std::size_t max_chars = 60);
-// The same without the quotes and the byte count: wire text as it is, cut with … (a packet
-// inside a log line); hex when it is not text.
+// The same without the quotes and the byte count, the same in every language: wire text as it
+// is, cut with … (a packet inside a log line; a value inside bytes a peer gets).
 std::string bare(std::string_view payload, std::size_t max_chars = 60);
 
 }  // namespace ws::print

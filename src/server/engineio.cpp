@@ -76,15 +76,15 @@ std::string EngineIo::packet_line(const eio::Packet& p) const {
     return meaning.empty() ? fmt::format("{} = message", line) : fmt::format("{} = {}", line, meaning);
 }
 
-std::string EngineIo::origin_problem(const http::Request& req) const {
+Why EngineIo::origin_problem(const http::Request& req) const {
     const http::Header* origin = req.find("Origin");
     if (!origin) return {};  // not a browser page: nothing to check
     const http::Header* host = req.find("Host");
     if (host && (origin->value == fmt::format("http://{}", host->value) || origin->value == fmt::format("https://{}", host->value)))
         return {};
     if (options_.cors_origin && (*options_.cors_origin == "*" || *options_.cors_origin == origin->value)) return {};
-    return fmt::format("a page from {} (not this server's own) may not use it; allow it with --cors {}",
-                       print::printable(origin->value, 40), print::printable(origin->value, 40));
+    return because("a page from {} (not this server's own) may not use it; allow it with --cors {}",
+                   print::bare(origin->value, 40), print::bare(origin->value, 40));
 }
 
 Asker EngineIo::asker(const http::Request& req) {
@@ -107,16 +107,16 @@ std::string EngineIo::http_response(int status, std::string_view content_type, s
     return out;
 }
 
-void EngineIo::refuse(Connection& c, const http::Request& req, int status, eio::Refusal why, std::string_view detail,
+void EngineIo::refuse(Connection& c, const http::Request& req, int status, eio::Refusal code, const Why& why,
                       bool keep_alive) {
-    note(&c, nullptr, trf("HTTP {} {} → {} {}", req.method, print::bare(req.target, 40), status, detail));
-    server_->respond(c, http_response(status, "application/json", eio::refusal_json(why, detail), asker(req)), keep_alive);
+    note(&c, nullptr, trf("HTTP {} {} → {} {}", req.method, print::bare(req.target, 40), status, why.shown));
+    server_->respond(c, http_response(status, "application/json", eio::refusal_json(code, why.wire), asker(req)), keep_alive);
 }
 
 void EngineIo::on_request(Server& server, Connection& c, const http::Request& req, std::string_view body) {
     server_ = &server;
     bool keep_alive = wants_keep_alive(req);
-    if (std::string problem = origin_problem(req); !problem.empty())
+    if (Why problem = origin_problem(req); !problem.wire.empty())
         return refuse(c, req, 403, eio::Refusal::forbidden, problem, keep_alive);
     if (req.method == "OPTIONS") {
         // A cross-origin page asks first (CORS preflight): which methods and headers may come.
@@ -129,28 +129,29 @@ void EngineIo::on_request(Server& server, Connection& c, const http::Request& re
     auto version = eio::query_value(req.target, "EIO");
     if (version != eio::kProtocol)
         return refuse(c, req, 400, eio::Refusal::unsupported_version,
-                      version ? fmt::format("EIO={} (this server speaks 4: socket.io 3 and 4)", print::printable(*version, 8))
-                              : std::string("no EIO= in the query"),
+                      version ? because("EIO={} (this server speaks 4: socket.io 3 and 4)", print::bare(*version, 8))
+                              : because("no EIO= in the query"),
                       keep_alive);
     auto transport = eio::query_value(req.target, "transport");
     if (transport != "polling")
         return refuse(c, req, 400, eio::Refusal::unknown_transport,
-                      transport == "websocket" ? "transport=websocket needs an upgrade request" : "transport must be polling or websocket",
+                      transport == "websocket" ? because("transport=websocket needs an upgrade request")
+                                               : because("transport must be polling or websocket"),
                       keep_alive);
     auto sid = eio::query_value(req.target, "sid");
     if (!sid) {
-        if (req.method != "GET") return refuse(c, req, 400, eio::Refusal::bad_handshake_method, "a new session starts with GET", keep_alive);
+        if (req.method != "GET") return refuse(c, req, 400, eio::Refusal::bad_handshake_method, because("a new session starts with GET"), keep_alive);
         return open_session(c, req, keep_alive);
     }
     auto found = sockets_.find(*sid);
     if (found == sockets_.end() || !found->second->is_open())
-        return refuse(c, req, 400, eio::Refusal::unknown_sid, fmt::format("sid {}", print::printable(*sid, 24)), keep_alive);
+        return refuse(c, req, 400, eio::Refusal::unknown_sid, because("sid {}", print::bare(*sid, 24)), keep_alive);
     EioSocket& s = *found->second;
     if (s.transport_ == EioSocket::Transport::websocket)
-        return refuse(c, req, 400, eio::Refusal::bad_request, "this session moved to its WebSocket", keep_alive);
+        return refuse(c, req, 400, eio::Refusal::bad_request, because("this session moved to its WebSocket"), keep_alive);
     if (req.method == "GET") return poll(c, s, asker(req));
     if (req.method == "POST") return post(c, s, body, asker(req));
-    refuse(c, req, 400, eio::Refusal::bad_request, "polling is GET or POST", keep_alive);
+    refuse(c, req, 400, eio::Refusal::bad_request, because("polling is GET or POST"), keep_alive);
 }
 
 void EngineIo::open_session(Connection& c, const http::Request& req, bool keep_alive) {
@@ -361,25 +362,26 @@ void EngineIo::on_request_dropped(Server&, Connection& c) {
 
 std::string EngineIo::refuse_upgrade(Server& server, Connection& c, const http::Request& req) {
     server_ = &server;
-    auto refusal = [&](eio::Refusal why, std::string detail) {
-        note(&c, nullptr, trf("upgrade {} refused: {}", print::bare(req.target, 40), detail));
-        return http_response(why == eio::Refusal::forbidden ? 403 : 400, "application/json", eio::refusal_json(why, detail), asker(req));
+    auto refusal = [&](eio::Refusal code, const Why& why) {
+        note(&c, nullptr, trf("upgrade {} refused: {}", print::bare(req.target, 40), why.shown));
+        return http_response(code == eio::Refusal::forbidden ? 403 : 400, "application/json", eio::refusal_json(code, why.wire),
+                             asker(req));
     };
-    if (std::string problem = origin_problem(req); !problem.empty()) return refusal(eio::Refusal::forbidden, problem);
+    if (Why problem = origin_problem(req); !problem.wire.empty()) return refusal(eio::Refusal::forbidden, problem);
     if (eio::query_value(req.target, "EIO") != eio::kProtocol)
-        return refusal(eio::Refusal::unsupported_version, "EIO must be 4");
+        return refusal(eio::Refusal::unsupported_version, because("EIO must be 4"));
     if (eio::query_value(req.target, "transport") != "websocket")
-        return refusal(eio::Refusal::unknown_transport, "an upgrade is transport=websocket");
+        return refusal(eio::Refusal::unknown_transport, because("an upgrade is transport=websocket"));
     auto sid = eio::query_value(req.target, "sid");
     if (!sid) {
-        if (sockets_.size() >= options_.max_sessions) return refusal(eio::Refusal::bad_request, "too many sessions");
+        if (sockets_.size() >= options_.max_sessions) return refusal(eio::Refusal::bad_request, because("too many sessions"));
         return {};
     }
     auto found = sockets_.find(*sid);
     if (found == sockets_.end() || !found->second->is_open())
-        return refusal(eio::Refusal::unknown_sid, fmt::format("sid {}", print::printable(*sid, 24)));
+        return refusal(eio::Refusal::unknown_sid, because("sid {}", print::bare(*sid, 24)));
     if (found->second->transport_ != EioSocket::Transport::polling || found->second->ws_)
-        return refusal(eio::Refusal::bad_request, "this session already has a WebSocket");
+        return refusal(eio::Refusal::bad_request, because("this session already has a WebSocket"));
     return {};
 }
 

@@ -133,9 +133,10 @@ private:
     std::string new_sid();
     static Asker asker(const http::Request&);
     std::string http_response(int status, std::string_view content_type, std::string_view body, const Asker&) const;
-    void refuse(Connection&, const http::Request&, int status, eio::Refusal, std::string_view detail, bool keep_alive);
-    // "" when the request may come from its page's origin; else why not.
-    std::string origin_problem(const http::Request&) const;
+    // `why.wire` goes into the JSON body, `why.shown` into the log.
+    void refuse(Connection&, const http::Request&, int status, eio::Refusal, const Why& why, bool keep_alive);
+    // Empty when the request may come from its page's origin; else why not.
+    Why origin_problem(const http::Request&) const;
     void note(const Connection*, const EioSocket*, std::string_view text) const;
     std::string packet_line(const eio::Packet&) const;
 

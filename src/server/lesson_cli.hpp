@@ -254,6 +254,19 @@ public:
         label("Needs", trs("Needs"));
         label("Excludes", trs("Excludes"));
     }
+    // CLI11 pads the names' column by bytes; a Chinese word is 3 bytes but 2 columns wide.
+    std::string make_option(const CLI::Option* option, bool is_positional) const override {
+        std::string name = "  " + make_option_name(option, is_positional) + make_option_opts(option);
+        std::string desc = make_option_desc(option);
+        std::size_t width = get_column_width(), used = print::columns(name);
+        if (desc.empty()) return name + "\n";
+        std::string out = used >= width ? name + "\n" + std::string(width, ' ') : name + std::string(width - used, ' ');
+        for (char c : desc) {
+            out += c;
+            if (c == '\n') out.append(width, ' ');
+        }
+        return out + "\n";
+    }
     std::string make_option_desc(const CLI::Option* option) const override {
         // --help within the lesson's width (design §4): wrapped to the columns beside the names.
         return print::wrap(CLI::Formatter::make_option_desc(option), print::kLineWidth - get_column_width() - 1);
@@ -263,9 +276,15 @@ public:
     }
 };
 
+// The lesson's formatter and help flag for the app and each of its subcommands (a subcommand's
+// own -h and the heading it is listed under are in the lesson's language too).
 inline void use_lesson_formatter(CLI::App& app, const std::shared_ptr<Formatter>& formatter) {
     app.formatter(formatter);
-    for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) use_lesson_formatter(*sub, formatter);
+    app.set_help_flag("-h,--help", trs("print this help and exit"));
+    for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+        if (sub->get_group() == "Subcommands") sub->group(trs("Subcommands"));
+        use_lesson_formatter(*sub, formatter);
+    }
 }
 
 // CLI11's own message for a bad command line, in the lesson's language: its common forms are
@@ -277,7 +296,9 @@ inline std::string command_line_error(const std::string& what) {
         {R"(Could not convert: (\S+) = (.*))", N_("Could not convert: {} = {}")},
         {R"((\S+): (.*) not in (\{.*\}))", N_("{}: {} not in {}")},
         {R"((\S+): Value (.*) not in range (.*) to (.*))", N_("{}: Value {} not in range {} to {}")},
-        {R"((\S+): (\d+) required (\S+) missing)", N_("{}: {} required {} missing")},
+        {R"((\S+): (\d+) required (.+) missing)", N_("{}: {} required {} missing")},
+        {R"((\S+): File does not exist: (.*))", N_("{}: File does not exist: {}")},
+        {R"(A subcommand is required)", N_("A subcommand is required")},
         {R"((\S+) is required)", N_("{} is required")},
         {R"((\S+) requires (\S+))", N_("{} requires {}")},
         {R"((\S+) excludes (\S+))", N_("{} excludes {}")},
@@ -298,7 +319,8 @@ inline int run(CLI::App& app, int argc, char** argv, const std::function<int()>&
     std::string lang;
     app.add_option("--lang", lang, trs("the language of everything printed: en or zh (default: from LC_ALL, LC_MESSAGES or LANG)"))
         ->check(CLI::IsMember({"en", "zh"}));
-    app.set_help_flag("-h,--help", trs("print this help and exit"));
+    // `lesson4-framing decode "81 00" --lang zh`: an option a subcommand does not know is the app's.
+    for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) sub->fallthrough();
     use_lesson_formatter(app, std::make_shared<Formatter>());
     app.failure_message([](const CLI::App*, const CLI::Error& e) {
         return command_line_error(e.what()) + "\n" + tr("Run with --help for more information.\n");

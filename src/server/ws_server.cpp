@@ -471,7 +471,8 @@ Connection* Server::find_connection(std::uint64_t id, std::uint32_t slot) {
 void Server::upgrade(Connection& c, const http::Request& req, std::string_view after_head) {
     handshake::Result result = handshake::check_request(req, options_.protocols);
     if (!result.ok()) {
-        log(c, "handshake refused ({}): {}", result.status(), result.first_failure()->detail);
+        const handshake::CheckResult& failed = *result.first_failure();
+        log(c, "handshake refused ({}): {}", result.status(), failed.shown.empty() ? failed.detail : failed.shown);
         respond_and_hang_up(c, handshake::response_refusal(result));
         return;
     }
@@ -597,7 +598,7 @@ void Server::peer_gone(Connection& c, std::string_view reason) {
         if (c.session_.is_open()) log(c, "gone: {}", reason);
         notify_closed(c, static_cast<std::uint16_t>(CloseCode::abnormal), reason);
     }
-    kill(c, tr(""));
+    kill(c, "");
 }
 
 void Server::notify_closed(Connection& c, std::uint16_t code, std::string_view reason) {
@@ -693,7 +694,7 @@ void Server::flush(Connection& c) {
         // failure or a refusal the client may still be sending: half-close, read what it still
         // sends, and close when it does, so no unread input turns our last bytes into a reset.
         if (c.session_.close_sent() && c.session_.close_received()) {
-            kill(c, tr(""));
+            kill(c, "");
             return;
         }
         c.transport_.shutdown_write();
@@ -860,7 +861,7 @@ void Server::begin_shutdown() {
     for (std::size_t i = 0; i < connections_.size(); ++i) {
         Connection& c = *connections_[i];
         if (c.is_open()) close(c, static_cast<std::uint16_t>(CloseCode::going_away), "server shutting down");
-        else if (c.phase_ == Connection::Phase::http || c.phase_ == Connection::Phase::tls) kill(c, tr(""));
+        else if (c.phase_ == Connection::Phase::http || c.phase_ == Connection::Phase::tls) kill(c, "");
     }
     if (!settle_scheduled_) {
         settle_scheduled_ = true;

@@ -2,6 +2,7 @@
 its Chinese in the catalogue, the language is chosen by --lang or the environment, Chinese lines
 stay within 100 columns counting a Chinese character as two, tables and frame legends line up,
 and the bytes (hex, diagrams, heads) are the same in both languages."""
+import json
 import os
 import re
 import socket
@@ -185,3 +186,83 @@ class LinedUp(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class CommandLine(unittest.TestCase):
+    """CLI11's help and errors, in the lesson's language too."""
+
+    def test_a_subcommands_help_is_chinese_and_lined_up(self):
+        rc, out, err = run("lesson6-client", "relay", "--help")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("显示本帮助并退出", out)
+        self.assertNotIn("print this help", out)
+        lines = out.splitlines()
+        url = next(line for line in lines if line.startswith("  url "))
+        listen = next(line for line in lines if line.startswith("  --listen "))
+        # CLI11 pads by bytes; the columns must line up by what a terminal shows ("必需" is 2 wide).
+        self.assertEqual(display_column(url, "中继要转发到"), display_column(listen, "监听端口"))
+        for line in lines:
+            self.assertLessEqual(columns(line), 100, line)
+        rc, out, err = run("lesson6-client", "--help")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("子命令:", out)
+        self.assertNotIn("Subcommands", out)
+
+    @staticmethod
+    def cli(args, lang):
+        # --lang first: these command lines end in a bad option or a missing value
+        p = subprocess.run([os.path.join(BIN, "lesson6-client"), "--lang", lang, *args], capture_output=True, timeout=60,
+                           stdin=subprocess.DEVNULL)
+        return p.returncode, p.stderr.decode("utf-8")
+
+    def test_lang_after_a_subcommand(self):
+        for lang, said in [("zh", "字节"), ("en", "bytes")]:
+            rc, out, err = run("lesson4-framing", "decode", "81 02 68 69", lang=lang)  # --lang comes last
+            self.assertEqual(rc, 0, err)
+            self.assertIn(said, out)
+
+    def test_command_line_errors_are_chinese(self):
+        for args, said in [(["--connect-timeout"], "--connect-timeout：缺少 1 个必需的 FLOAT"),
+                           (["--ca", "/nonexistent/ca.pem"], "--ca：文件不存在：/nonexistent/ca.pem"),
+                           (["relay"], "必须给出 url"),
+                           (["--connect-timeout", "1000"], "--connect-timeout：值 1000 不在"),
+                           (["--frob"], "无法识别以下参数：--frob")]:
+            with self.subTest(args=args):
+                rc, err = self.cli(args, "zh")
+                self.assertNotIn(rc, (0, 1), err)  # CLI11's exit code for a bad command line
+                self.assertIn(said, err)
+                self.assertIn("加上 --help 运行可查看更多信息", err)
+                rc_en, err_en = self.cli(args, "en")
+                self.assertEqual(rc_en, rc)
+                self.assertIn("Run with --help", err_en)
+
+
+class WireStaysEnglish(unittest.TestCase):
+    """An Engine.IO refusal: its JSON body is the same bytes in both languages, its log line is
+    in the lesson's language."""
+
+    def refusal(self, lang, target):
+        import http.client
+        from harness import Lesson
+        with Lesson("lesson9-socketio", "-v", "--lang", lang) as lesson:
+            conn = http.client.HTTPConnection("127.0.0.1", lesson.port, timeout=10)
+            conn.request("GET", target, headers={"Origin": "http://elsewhere.example"} if "sid" in target else {})
+            answer = conn.getresponse()
+            status, body = answer.status, answer.read()
+            conn.close()
+            log = lesson.wait_for_output(rb"HTTP GET .*\n")
+            self.assertEqual(lesson.stop(), 0)
+        return status, body, log
+
+    def test_the_json_body_is_english_and_the_log_is_chinese(self):
+        for target, status, zh_log in [("/socket.io/?EIO=3&transport=polling", 400, "本服务器讲的是 4"),
+                                       ("/socket.io/?EIO=4&transport=polling&sid=x", 403, "来自 http://elsewhere.example 的页面")]:
+            with self.subTest(target=target):
+                status_en, body_en, log_en = self.refusal("en", target)
+                status_zh, body_zh, log_zh = self.refusal("zh", target)
+                self.assertEqual((status_en, status_zh), (status, status))
+                self.assertEqual(body_zh, body_en)
+                self.assertTrue(body_en.isascii(), body_en)
+                self.assertIn("detail", json.loads(body_en))
+                self.assertIn(zh_log, log_zh)
+                self.assertNotIn(zh_log, log_en)
