@@ -52,14 +52,15 @@ def source_files():
     return sorted(f for f in files if "/i18n/" not in f)
 
 
-def keys():
-    """{english: [file:line, …]} for every tr()/trf() in the sources."""
+def keys(every=False):
+    """{english: [file:line, …]} for every tr()/trf() in the sources (every=True: also those with no
+    word to translate, which the catalogue may still hold for their punctuation: "({} B) {}")."""
     found = {}
     for path in source_files():
         text = open(path, encoding="utf-8").read()
         for m in CALL.finditer(text):
             line = text.count("\n", 0, m.start()) + 1
-            if not re.search("[A-Za-z]{2}", unquote(m.group(1))):
+            if not every and not re.search("[A-Za-z]{2}", unquote(m.group(1))):
                 continue  # "{}", "#{} {}": nothing to translate
             found.setdefault(unquote(m.group(1)), []).append(f"{os.path.relpath(path, ROOT)}:{line}")
     return found
@@ -123,8 +124,9 @@ def main():
             if en not in have:
                 print(f"// {where[0]}\n{{{quote(en)},\n \"\"}},")
     elif what == "stale":
+        used = keys(every=True)
         for en, _, where in catalogue():
-            if en not in k:
+            if en not in used:
                 print(f"{where}: {quote(en)}")
     else:
         sys.exit(__doc__)

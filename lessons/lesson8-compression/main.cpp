@@ -276,9 +276,9 @@ int decode(const std::string& bytes, bool deflate, bool no_context_takeover, boo
             role, ext::DeflateParams{.server_no_context_takeover = no_context_takeover,
                                      .client_no_context_takeover = no_context_takeover},
             ext::DeflateConfig{}));
-    print::out(trf("{} frames, as {} receives them{}\n", masked ? "masked" : "unmasked",
-                           masked ? "a server" : "a client",
-                           deflate ? tr(", with permessage-deflate agreed") : tr(" (no extension: add --deflate for RSV1)")));
+    std::string agreed = deflate ? tr(", with permessage-deflate agreed") : tr(" (no extension: add --deflate for RSV1)");
+    print::out(masked ? trf("masked frames, as a server receives them{}\n", agreed)
+                      : trf("unmasked frames, as a client receives them{}\n", agreed));
     Shown shown(diagram);
     s.set_observer(&shown);
     return show_events(s, bytes) == Event::Kind::fail ? 1 : 0;

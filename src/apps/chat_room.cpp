@@ -105,8 +105,11 @@ void ChatRoom::receive(Member m, std::string_view payload) {
                 return;
             }
             if (!bus_->whole()) return reply_error(m, "not sent: the room is split (this server cannot reach the others)");
-            if (m.audience->logging())
-                m.audience->log(m.who, trf("CHAT {} → {} clients", print::printable(message.message, 40), roster_.names().size()));
+            if (m.audience->logging()) {
+                std::size_t n = roster_.names().size();
+                std::string said = print::printable(message.message, 40);
+                m.audience->log(m.who, n == 1 ? trf("CHAT {} → {} client", said, n) : trf("CHAT {} → {} clients", said, n));
+            }
             bus_->publish_chat(me->second, message.message);
             return;
         case chat::ClientMessage::Kind::logout:

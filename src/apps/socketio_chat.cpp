@@ -61,7 +61,7 @@ void SocketIoChat::Client::on_timer() {
     if (connected) return;
     chat.engine_.log(socket, trf("no Socket.IO CONNECT within connectTimeout ({} s); the session ends",
                                          std::chrono::duration<double>(chat.connect_timeout_).count()));
-    chat.engine_.close(socket, "no CONNECT in time");  // frees this Client: nothing after it
+    chat.engine_.close(socket, tr("no CONNECT in time"));  // frees this Client: nothing after it
 }
 
 void SocketIoChat::Packets::on_message(EioSocket& s, std::string_view data, bool binary) {
@@ -76,9 +76,10 @@ void SocketIoChat::Packets::on_message(EioSocket& s, std::string_view data, bool
         return;
     }
     // What socket.io's own server does with a packet it cannot read: it ends the connection.
-    chat.engine_.log(s, trf("not a Socket.IO packet: {}{}{}; the session ends", sio::describe(r.error),
-                                    r.detail.empty() ? "" : ": ", r.detail));
-    chat.engine_.close(s, "a malformed Socket.IO packet");
+    std::string why = tr(sio::describe(r.error));
+    chat.engine_.log(s, r.detail.empty() ? trf("not a Socket.IO packet: {}; the session ends", why)
+                                         : trf("not a Socket.IO packet: {} ({}); the session ends", why, r.detail));
+    chat.engine_.close(s, tr("a malformed Socket.IO packet"));
 }
 
 void SocketIoChat::Packets::on_close(EioSocket& s, std::string_view) {
@@ -93,7 +94,7 @@ void SocketIoChat::Packets::on_close(EioSocket& s, std::string_view) {
 std::string SocketIoChat::Packets::describe(std::string_view data, bool binary) const {
     if (binary) return tr("a binary attachment");
     sio::ParseResult r = sio::parse(data);
-    if (!r.packet) return trf("not Socket.IO ({})", sio::describe(r.error));
+    if (!r.packet) return trf("not Socket.IO ({})", tr(sio::describe(r.error)));
     const sio::Packet& p = *r.packet;
     std::string line(sio::name(p.type));
     if (p.attachments) line += trf(" with {} attachment{}", p.attachments, p.attachments == 1 ? "" : "s");
@@ -148,7 +149,7 @@ void SocketIoChat::handle(EioSocket& s, Client& client, const sio::Packet& p) {
             return;
         case sio::PacketType::connect_error:
             engine_.log(s, "CONNECT_ERROR comes from a server, not a client; the session ends");
-            engine_.close(s, "a client sent CONNECT_ERROR");
+            engine_.close(s, tr("a client sent CONNECT_ERROR"));
             return;
     }
 }

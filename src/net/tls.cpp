@@ -349,7 +349,8 @@ TlsSummary summarize(const Transport& t) {
     }
     long result = SSL_get_verify_result(ssl);
     s.verified = result == X509_V_OK && SSL_get0_peer_certificate(ssl) != nullptr;
-    s.verify_result = result == X509_V_OK ? (s.peer_subject ? "ok" : "no certificate") : X509_verify_cert_error_string(result);
+    s.verify_result = result == X509_V_OK ? (s.peer_subject ? std::string("ok") : tr("the server sent no certificate"))
+                                         : X509_verify_cert_error_string(result);
     return s;
 }
 

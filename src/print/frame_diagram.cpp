@@ -147,7 +147,7 @@ std::string inflated_log(std::string_view prefix, std::string_view compressed, s
     std::size_t width = std::max(columns(wire), columns(plain));
     auto label = [&](const std::string& l) { return paint(l, Style::dim) + std::string(width - columns(l), ' '); };
     s += trf("   {}  {}  ({} B, RSV1 set)\n", label(wire), first(compressed), compressed.size());
-    s += fmt::format("   {}  {}  ({} B) {}\n", label(plain), first(message), message.size(), printable(message, 16));
+    s += trf("   {}  {}  ({} B) {}\n", label(plain), first(message), message.size(), printable(message, 16));
     return s;
 }
 

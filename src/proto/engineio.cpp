@@ -1,4 +1,5 @@
 #include "proto/engineio.hpp"
+#include "i18n/i18n.hpp"
 
 #include <algorithm>
 
@@ -25,13 +26,13 @@ std::string_view name(PacketType t) {
 
 std::string_view describe(Error e) {
     switch (e) {
-        case Error::none: return "no error";
-        case Error::empty_packet: return "an empty packet (no type character)";
-        case Error::unknown_type: return "the packet type must be a digit 0-6 (or b for binary, in a polling body)";
-        case Error::bad_base64: return "a binary packet (b…) that is not base64";
-        case Error::binary_not_message: return "only a message packet can be binary";
-        case Error::too_many_packets: return "too many packets in one body";
-        case Error::too_large: return "larger than maxPayload";
+        case Error::none: return N_("no error");
+        case Error::empty_packet: return N_("an empty packet (no type character)");
+        case Error::unknown_type: return N_("the packet type must be a digit 0-6 (or b for binary, in a polling body)");
+        case Error::bad_base64: return N_("a binary packet (b…) that is not base64");
+        case Error::binary_not_message: return N_("only a message packet can be binary");
+        case Error::too_many_packets: return N_("too many packets in one body");
+        case Error::too_large: return N_("larger than maxPayload");
     }
     return "?";
 }

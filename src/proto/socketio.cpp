@@ -1,4 +1,5 @@
 #include "proto/socketio.hpp"
+#include "i18n/i18n.hpp"
 
 #include <array>
 
@@ -21,16 +22,16 @@ std::string_view name(PacketType t) {
 
 std::string_view describe(Error e) {
     switch (e) {
-        case Error::none: return "no error";
-        case Error::empty: return "an empty packet (no type digit)";
-        case Error::unknown_type: return "the packet type must be a digit 0-6";
-        case Error::bad_attachments: return "a binary packet must say how many attachments follow: 51-[…]";
-        case Error::bad_namespace: return "a namespace starts with / and ends with a comma";
-        case Error::bad_ack_id: return "an ack id is a number of at most 15 digits";
-        case Error::bad_json: return "the payload is not JSON";
-        case Error::bad_payload: return "the payload has the wrong shape for this packet type";
-        case Error::unexpected_binary: return "a binary attachment that no packet announced";
-        case Error::attachment_expected: return "a packet arrived while binary attachments were still awaited";
+        case Error::none: return N_("no error");
+        case Error::empty: return N_("an empty packet (no type digit)");
+        case Error::unknown_type: return N_("the packet type must be a digit 0-6");
+        case Error::bad_attachments: return N_("a binary packet must say how many attachments follow: 51-[…]");
+        case Error::bad_namespace: return N_("a namespace starts with / and ends with a comma");
+        case Error::bad_ack_id: return N_("an ack id is a number of at most 15 digits");
+        case Error::bad_json: return N_("the payload is not JSON");
+        case Error::bad_payload: return N_("the payload has the wrong shape for this packet type");
+        case Error::unexpected_binary: return N_("a binary attachment that no packet announced");
+        case Error::attachment_expected: return N_("a packet arrived while binary attachments were still awaited");
     }
     return "?";
 }

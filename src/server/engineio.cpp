@@ -214,7 +214,7 @@ void EngineIo::answer_poll(EioSocket& s) {
 void EngineIo::post(Connection& c, EioSocket& s, std::string_view body, const Asker& to) {
     eio::PayloadResult r = eio::parse_payload(body, {.max_payload = options_.max_payload, .max_packets = 1000});
     if (!r.ok()) {
-        note(&c, &s, trf("HTTP POST → 400: {} ({}); the session ends", eio::describe(r.error), r.detail));
+        note(&c, &s, trf("HTTP POST → 400: {} ({}); the session ends", tr(eio::describe(r.error)), r.detail));
         server_->respond(c, http_response(400, "application/json", eio::refusal_json(eio::Refusal::bad_request, eio::describe(r.error)), to),
                          to.keep_alive);
         finish(s, tr("a malformed polling body"), true);
@@ -425,7 +425,7 @@ void EngineIo::on_message(Server&, Connection& c, Opcode type, std::string_view 
     } else {
         eio::ParseResult r = eio::parse_text(payload);
         if (!r.packet) {
-            note(&c, &s, trf("not an Engine.IO packet: {} {}; the session ends", eio::describe(r.error), r.detail));
+            note(&c, &s, trf("not an Engine.IO packet: {} {}; the session ends", tr(eio::describe(r.error)), r.detail));
             finish(s, tr("a malformed packet"), true);
             return;
         }

@@ -213,7 +213,7 @@ class Verbose(unittest.TestCase):
             arun(talk())
             out = lesson.wait_for_output(rb"LOGOUT alice")
             for line in (r"#1 connect 127\.0\.0\.1:\d+", r"#1 handshake ok · GET /ws", r"#1 LOGIN alice · room: alice",
-                         r'#1 CHAT "hello" → 1 clients', r"#1 close 1000 \(normal closure\)", r"#1 LOGOUT alice · room: empty"):
+                         r'(?m)^#1 CHAT "hello" → 1 client$', r"#1 close 1000 \(normal closure\)", r"#1 LOGOUT alice · room: empty"):
                 self.assertRegex(out, line)
             self.assertEqual(lesson.stop(), 0)
 
