@@ -31,13 +31,17 @@ namespace {
 std::string records(std::string_view bytes) {
     std::string out;
     std::size_t at = 0, shown = 0;
-    while (shown < 8) {
+    while (shown < 8 && at < bytes.size()) {
         auto header = net::read_tls_record_header(bytes.substr(at));
         if (!header) break;
         std::uint8_t type = header->type;
         std::size_t length = header->length;
+        if (type < 20 || type > 23) {  // a peer that is not TLS: say what its bytes are instead
+            out += trf("  {}  not a TLS record: {}\n", print::hex(bytes.substr(at, 5)), print::printable(bytes.substr(at), 40));
+            return out;
+        }
         std::string what = type == 20   ? tr("change_cipher_spec (a no-op kept for old middleboxes)") : type == 21 ? "alert"
-                                : type == 23 ? tr("application_data: encrypted, its content unknowable") : type == 22 ? tr("handshake, in the clear") : tr("not a TLS record");
+                                : type == 23 ? tr("application_data: encrypted, its content unknowable") : tr("handshake, in the clear");
         if (type == 22 && at + 5 < bytes.size()) {  // its first byte names the handshake message
             auto message = static_cast<std::uint8_t>(bytes[at + 5]);
             what = trf("handshake, in the clear: {}", message == 1   ? std::string("ClientHello")
@@ -45,6 +49,10 @@ std::string records(std::string_view bytes) {
                                                                      : trf("message {}", message));
         }
         out += fmt::format("  {}  {:5} B  {}\n", print::hex(bytes.substr(at, 5)), length, what);
+        if (length > bytes.size() - at - 5) {  // a peer that is not TLS: its "length" is any two bytes
+            out += trf("  (only {} of its {} bytes came)\n", bytes.size() - at - 5, length);
+            return out;
+        }
         at += 5 + length;
         ++shown;
     }

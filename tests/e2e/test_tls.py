@@ -307,6 +307,18 @@ class ClientOverTls(unittest.TestCase):
         self.assertIn("self-signed certificate", p.stderr.decode())
         self.assertIn("ClientHello", p.stdout.decode())  # what was sent before the refusal is shown
 
+    def test_lesson7_against_a_plain_server_shows_its_bytes_and_says_why(self):
+        # The server's first 5 bytes ("HTTP/") are no TLS record header: lesson 7 must not read
+        # 0x5454 = 21588 bytes of "record" past the end of what came.
+        with Lesson("lesson4-framing", "serve") as plain:
+            p = subprocess.run([os.path.join(BIN, "lesson7-wss"), f"wss://127.0.0.1:{plain.port}/", "--color", "never"],
+                               capture_output=True, timeout=60)
+        out, err = p.stdout.decode(), p.stderr.decode()
+        self.assertEqual(p.returncode, 1, out + err)
+        self.assertIn('48 54 54 50 2f  not a TLS record: "HTTP/', out)
+        self.assertIn("the bytes are not TLS", err)
+        self.assertNotIn("substr", err)
+
     def test_the_relay_speaks_tls_on_both_sides(self):
         with tempfile.TemporaryDirectory() as d:
             saved = os.path.join(d, "relay.pem")
