@@ -341,9 +341,9 @@ int main(int argc, char** argv) {
         } else {
             std::string a = fmt::format("{}://{}/", scheme, nodes.front().srv.local().str());
             std::string b = fmt::format("{}://{}/", scheme, nodes.back().srv.local().str());
-            print::out(trf("Open {}?name=alice and {}?name=bob: {}. One room.\n"
+            print::out(trf("Open {}?name=alice and {}?name=bob:\n{}; one room.\n"
                                    "(another server: lesson10-scale-out --redis {} --port N)\n",
-                                   a, b, servers > 1 ? tr("two servers") : tr("the same server, until you start another"),
+                                   a, b, servers > 1 ? trf("{} servers", servers) : tr("the same server, until you start another"),
                                    bus_options.redis.str()));
             for (Node& n : nodes) n.thread.join();  // until a signal stops them all
         }

@@ -164,7 +164,7 @@ int main(int argc, char** argv) {
                 spec.mask = random.mask_key();
             }
             std::string frame = build_frame(spec, payload);
-            print::out(fmt::format("{} bytes:\n{}\n", frame.size(), print::hexdump(frame, 64)));
+            print::out(trf("{} bytes:\n{}\n", frame.size(), print::hexdump(frame, 64)));
             print::out(print::explain_frames(frame, explain_options(common)));
             return 0;
         }

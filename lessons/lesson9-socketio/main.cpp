@@ -249,7 +249,7 @@ int main(int argc, char** argv) {
                              : common.verbose >= 1 ? server::FrameLog::summary
                                                    : server::FrameLog::none;
         std::optional<std::string> script = read_file(script_path.empty() ? default_socket_io_js() : script_path);
-        if (!script && !script_path.empty()) throw std::runtime_error("cannot read --socket-io-js " + script_path);
+        if (!script && !script_path.empty()) throw std::runtime_error(trf("cannot read --socket-io-js {}", script_path));
 
         Random random(common.seed);
         Lesson9 chat(eio, std::chrono::milliseconds(static_cast<long>(connect_timeout * 1000)), random, page, script,

@@ -113,7 +113,7 @@ Client::Client(net::Transport connected, const std::string& host, std::uint16_t 
     }
     if (r.status == http::ParseStatus::error) {
         throw fail(HandshakeError::Stage::not_http,
-                   trf("the answer is not an HTTP response head: {} ({})", tr(http::describe(r.error)), r.detail),
+                   trf("the answer is not an HTTP response head: {} ({})", tr(http::describe(r.error)), r.shown),
                    received);
     }
     response_ = received.substr(0, r.consumed);

@@ -293,7 +293,7 @@ void relay(server::ThreadedServer& server, const RelayOptions& o, net::Transport
         print::heading(trf("#{} from {}: the client's request, for {}", number, peer.str(), o.upstream.str()));
     if (request.status == http::ParseStatus::error) {
         print::out(heading + trf("{} not an HTTP request: {} ({})\n", print::check_mark(false),
-                                         tr(http::describe(request.error)), request.detail));
+                                         tr(http::describe(request.error)), request.shown));
         net::write_all(client, html::response(400, "the relay could not parse this request\n"), net::after(2s));
         return;
     }

@@ -76,6 +76,13 @@ void choose(int argc, char** argv) {
     set_language(lang);
 }
 
+std::string_view tr_literal(const char* english) {
+    if (g_language == Lang::en) return english;
+    const auto& table = zh_table();
+    auto found = table.find(english);
+    return found == table.end() ? std::string_view(english) : found->second;
+}
+
 std::string tr(std::string_view english) {
     if (g_language == Lang::en) return std::string(english);
     const auto& table = zh_table();

@@ -34,6 +34,9 @@ void choose(int argc, char** argv);
 
 // The sentence in the current language (English: as given).
 std::string tr(std::string_view english);
+// The same for a literal, as a view: the catalogue's text lives as long as the program, so
+// this view does too (for functions that return a name as a string_view).
+std::string_view tr_literal(const char* english);
 
 // A format string checked at compile time, as the text it holds (fmt 9 has no .get()).
 template <typename... Args>

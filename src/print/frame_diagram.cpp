@@ -262,7 +262,7 @@ std::string explain_frames(std::string_view input, const ExplainOptions& options
         auto length = static_cast<std::size_t>(h.payload_length);
         std::string payload(rest.substr(h.header_length, length));
         if (h.masked) {
-            s += fmt::format("{:<24}{}\n", tr("payload (masked)"), hex_preview(payload, 16));
+            s += fmt::format("{:<23} {}\n", tr("payload (masked)"), hex_preview(payload, 16));
             std::string plain = payload;
             apply_mask(reinterpret_cast<std::uint8_t*>(plain.data()), plain.size(), h.mask);
             if (options.unmask_steps) s += tr("unmask: byte i XOR key[i mod 4]") + unmask_steps(payload, h.mask, options.unmask_max);
@@ -274,16 +274,16 @@ std::string explain_frames(std::string_view input, const ExplainOptions& options
         std::uint8_t as = h.opcode == 0 ? message_type : h.opcode;
         if (h.opcode == static_cast<std::uint8_t>(Opcode::close) && payload.size() >= 2) {
             std::uint16_t code = close_code_of(payload);
-            s += fmt::format("{:<24}{} ({})\n{:<24}{}\n", tr("close code"), code, close_code_name(code),
+            s += fmt::format("{:<23} {}\n{:<23} {}\n", tr("close code"), trf("{} ({})", code, close_code_name(code)),
                              tr("close reason"), printable(std::string_view(payload).substr(2)));
         } else if (as == static_cast<std::uint8_t>(Opcode::binary)) {
-            s += fmt::format("{:<24}{}\n", h.opcode == 0 ? tr("payload (binary, cont.)") : tr("payload (binary)"),
+            s += fmt::format("{:<23} {}\n", h.opcode == 0 ? tr("payload (binary, cont.)") : tr("payload (binary)"),
                              hex_preview(payload, 16));
         } else if (as == static_cast<std::uint8_t>(Opcode::text)) {
-            s += fmt::format("{:<24}{}\n", h.opcode == 0 ? tr("payload (text, cont.)") : tr("payload (text)"),
+            s += fmt::format("{:<23} {}\n", h.opcode == 0 ? tr("payload (text, cont.)") : tr("payload (text)"),
                              printable(payload, 56));
         } else {
-            s += fmt::format("{:<24}{}\n", trf("payload ({})", opcode_name(h.opcode)), printable(payload, 56));
+            s += fmt::format("{:<23} {}\n", trf("payload ({})", opcode_name(h.opcode)), printable(payload, 56));
         }
 
         std::size_t consumed = 0;

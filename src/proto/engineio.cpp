@@ -41,7 +41,7 @@ namespace {
 // How a wrong type character is named in an error: 'x', or its code when not printable.
 std::string type_char(char c) {
     auto u = static_cast<unsigned char>(c);
-    return u >= 0x20 && u < 0x7f ? fmt::format("type '{}'", c) : fmt::format("type byte 0x{:02x}", u);
+    return u >= 0x20 && u < 0x7f ? trf("type '{}'", c) : trf("type byte 0x{:02x}", u);
 }
 
 }  // namespace
@@ -86,7 +86,7 @@ ParseResult parse_body_packet(std::string_view text, const Limits& limits) {
         auto bytes = handshake::base64_decode(b64, limits.max_payload * 4 / 3 + 4);
         if (!bytes) {
             r.error = Error::bad_base64;
-            r.detail = fmt::format("{} characters after b", b64.size());
+            r.detail = trf("{} characters after b", b64.size());
             return r;
         }
         r.packet = Packet{PacketType::message, std::string(bytes->begin(), bytes->end()), true};
@@ -101,12 +101,12 @@ PayloadResult parse_payload(std::string_view body, const Limits& limits) {
     PayloadResult r;
     if (body.size() > limits.max_payload) {
         r.error = Error::too_large;
-        r.detail = fmt::format("{} bytes, at most {}", body.size(), limits.max_payload);
+        r.detail = trf("{} bytes, at most {}", body.size(), limits.max_payload);
         return r;
     }
     if (std::count(body.begin(), body.end(), kSeparator) >= static_cast<std::ptrdiff_t>(limits.max_packets)) {
         r.error = Error::too_many_packets;
-        r.detail = fmt::format("more than {}", limits.max_packets);
+        r.detail = trf("more than {}", limits.max_packets);
         return r;
     }
     std::size_t index = 0;
@@ -116,7 +116,7 @@ PayloadResult parse_payload(std::string_view body, const Limits& limits) {
         if (!one.packet) {
             r.packets.clear();
             r.error = one.error;
-            r.detail = fmt::format("packet {}{}{}", index, one.detail.empty() ? "" : ": ", one.detail);
+            r.detail = one.detail.empty() ? trf("packet {}", index) : trf("packet {}: {}", index, one.detail);
             return r;
         }
         r.packets.push_back(std::move(*one.packet));

@@ -15,7 +15,7 @@ std::string_view opcode_name(std::uint8_t opcode) {
         case 0x8: return "close";
         case 0x9: return "ping";
         case 0xA: return "pong";
-        default: return is_control(opcode) ? "reserved control" : "reserved data";
+        default: return is_control(opcode) ? "reserved control" : "reserved data";  // as the RFC says it: English
     }
 }
 
@@ -41,9 +41,9 @@ std::string_view close_code_name(std::uint16_t code) {
         case 1014: return "bad gateway";
         case 1015: return "TLS handshake failure";
         default:
-            if (code >= 3000 && code <= 3999) return "registered (3000-3999)";
-            if (code >= 4000 && code <= 4999) return "private use (4000-4999)";
-            return "not a valid close code";
+            if (code >= 3000 && code <= 3999) return i18n::tr_literal(N_("registered (3000-3999)"));
+            if (code >= 4000 && code <= 4999) return i18n::tr_literal(N_("private use (4000-4999)"));
+            return i18n::tr_literal(N_("not a valid close code"));
     }
 }
 

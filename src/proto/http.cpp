@@ -107,8 +107,7 @@ std::size_t Headers::count(std::string_view name) const {
         std::count_if(headers.begin(), headers.end(), [&](const Header& h) { return iequals(h.name, name); }));
 }
 
-ParseStatus HeadScanner::find_end(std::string_view received, std::size_t& head_end, ParseError& error,
-                                  std::string& detail) {
+ParseStatus HeadScanner::find_end(std::string_view received, std::size_t& head_end, ParseError& error, Why& why) {
     // Look only at what is new since the last call (and the 3 bytes before it, in case the empty
     // line straddles two reads), and never past the limit.
     std::size_t limit = std::min(received.size(), limits_.max_head_bytes);
@@ -119,7 +118,7 @@ ParseStatus HeadScanner::find_end(std::string_view received, std::size_t& head_e
     for (std::size_t i = scanned_; i < end; ++i) {
         if (received[i] == '\n' && (i == 0 || received[i - 1] != '\r')) {
             error = ParseError::bare_lf;
-            detail = "at byte " + std::to_string(i);
+            why = because("at byte {}", i);
             return ParseStatus::error;
         }
     }
@@ -130,50 +129,49 @@ ParseStatus HeadScanner::find_end(std::string_view received, std::size_t& head_e
     scanned_ = limit;
     if (received.size() >= limits_.max_head_bytes) {
         error = ParseError::head_too_large;
-        detail = "no empty line within the first " + std::to_string(limits_.max_head_bytes) + " bytes";
+        why = because("no empty line within the first {} bytes", limits_.max_head_bytes);
         return ParseStatus::error;
     }
     return ParseStatus::need_more;
 }
 
-bool HeadScanner::parse_header_lines(std::string_view head, Headers& out, ParseError& error,
-                                     std::string& detail) const {
+bool HeadScanner::parse_header_lines(std::string_view head, Headers& out, ParseError& error, Why& why) const {
     std::size_t line_number = 1;
     while (!head.empty()) {
         auto eol = head.find("\r\n");
         std::string_view line = head.substr(0, eol);
         head = eol == std::string_view::npos ? std::string_view{} : head.substr(eol + 2);
         ++line_number;
-        auto fail = [&](ParseError e, std::string_view why) {
+        std::string quoted(line.substr(0, 80));  // the line, as the error quotes it
+        auto fail = [&](ParseError e, Why w) {
             error = e;
-            detail = "line " + std::to_string(line_number) + ": \"" + std::string(line.substr(0, 80)) + "\"" +
-                     std::string(why);
+            why = std::move(w);
             return false;
         };
         if (!line.empty() && (line.front() == ' ' || line.front() == '\t'))
-            return fail(ParseError::obsolete_line_folding, "");
+            return fail(ParseError::obsolete_line_folding, because("line {}: \"{}\"", line_number, quoted));
         auto colon = line.find(':');
-        if (colon == std::string_view::npos) return fail(ParseError::bad_header_line, " has no colon");
+        if (colon == std::string_view::npos)
+            return fail(ParseError::bad_header_line, because("line {}: \"{}\" has no colon", line_number, quoted));
         std::string_view name = line.substr(0, colon);
         if (!is_token(name))  // also refuses "Name :" (RFC 9112 §5.1: no space before the colon)
-            return fail(ParseError::bad_header_line, ": the name is not a valid token");
+            return fail(ParseError::bad_header_line,
+                        because("line {}: \"{}\": the name is not a valid token", line_number, quoted));
         std::string_view value = trim(line.substr(colon + 1));
         if (!std::all_of(value.begin(), value.end(), is_value_char))
-            return fail(ParseError::bad_header_line, ": the value holds a control character");
-        if (out.headers.size() == limits_.max_headers) {
-            error = ParseError::too_many_headers;
-            detail = "more than " + std::to_string(limits_.max_headers) + " header lines";
-            return false;
-        }
+            return fail(ParseError::bad_header_line,
+                        because("line {}: \"{}\": the value holds a control character", line_number, quoted));
+        if (out.headers.size() == limits_.max_headers)
+            return fail(ParseError::too_many_headers, because("more than {} header lines", limits_.max_headers));
         out.headers.push_back({std::string(name), std::string(value)});
     }
     return true;
 }
 
 ParseStatus HeadScanner::split(std::string_view received, std::string_view& first_line, std::string_view& lines,
-                               std::size_t& consumed, ParseError& error, std::string& detail) {
+                               std::size_t& consumed, ParseError& error, Why& why) {
     std::size_t head_end = 0;
-    ParseStatus status = find_end(received, head_end, error, detail);
+    ParseStatus status = find_end(received, head_end, error, why);
     if (status != ParseStatus::complete) return status;
     std::string_view head = received.substr(0, head_end - 4);  // without the final "\r\n\r\n"
     auto eol = head.find("\r\n");
@@ -185,30 +183,34 @@ ParseStatus HeadScanner::split(std::string_view received, std::string_view& firs
 
 template <class Result, class Message>
 Result HeadScanner::parse_head(std::string_view received, Message Result::*message,
-                               bool (*first_line)(std::string_view, Message&), ParseError first_line_error,
-                               std::string_view first_line_name) {
+                               bool (*first_line)(std::string_view, Message&), ParseError first_line_error) {
     Result r;
     std::string_view first, lines;
-    r.status = split(received, first, lines, r.consumed, r.error, r.detail);
-    if (r.status != ParseStatus::complete) return r;
-    if (!first_line(first, r.*message)) {
-        r.error = first_line_error;
-        r.detail = std::string(first_line_name) + ": \"" + std::string(first.substr(0, 80)) + "\"";
-    } else if (parse_header_lines(lines, r.*message, r.error, r.detail)) {
-        return r;
+    Why why;
+    r.status = split(received, first, lines, r.consumed, r.error, why);
+    if (r.status == ParseStatus::complete) {
+        std::string quoted(first.substr(0, 80));
+        if (!first_line(first, r.*message)) {
+            r.error = first_line_error;
+            why = first_line_error == ParseError::bad_request_line ? because("request line: \"{}\"", quoted)
+                                                                   : because("status line: \"{}\"", quoted);
+        } else if (parse_header_lines(lines, r.*message, r.error, why)) {
+            return r;
+        }
+        r.status = ParseStatus::error;
+        r.consumed = 0;
     }
-    r.status = ParseStatus::error;
-    r.consumed = 0;
+    r.detail = std::move(why.wire);
+    r.shown = std::move(why.shown);
     return r;
 }
 
 ParseResult RequestParser::parse(std::string_view received) {
-    return parse_head(received, &ParseResult::request, parse_request_line, ParseError::bad_request_line, "request line");
+    return parse_head(received, &ParseResult::request, parse_request_line, ParseError::bad_request_line);
 }
 
 ResponseParseResult ResponseParser::parse(std::string_view received) {
-    return parse_head(received, &ResponseParseResult::response, parse_status_line, ParseError::bad_status_line,
-                      "status line");
+    return parse_head(received, &ResponseParseResult::response, parse_status_line, ParseError::bad_status_line);
 }
 
 std::optional<std::string> percent_decode(std::string_view s) {

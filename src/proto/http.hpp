@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "i18n/i18n.hpp"
+
 namespace ws::http {
 
 struct Header {
@@ -65,7 +67,8 @@ struct ParseResult {
     Request request;               // valid when complete
     std::size_t consumed = 0;      // bytes of the head, including the empty line, when complete
     ParseError error = ParseError::none;
-    std::string detail;            // which line was wrong, when error
+    std::string detail;            // which line was wrong, when error (English: a 400's body says it)
+    std::string shown;             // the same in the lesson's language, for the screen and the log
 };
 
 struct ResponseParseResult {
@@ -74,7 +77,7 @@ struct ResponseParseResult {
     Response response;             // valid when complete
     std::size_t consumed = 0;      // bytes of the head, including the empty line, when complete
     ParseError error = ParseError::none;
-    std::string detail;
+    std::string detail, shown;     // as in ParseResult
 };
 
 // What both parsers share: finding the empty line that ends a head, in bytes that arrive in
@@ -90,17 +93,16 @@ protected:
     // Once the whole head is here: its first line, the header lines after it, and its length
     // (through the empty line).
     ParseStatus split(std::string_view received, std::string_view& first_line, std::string_view& lines,
-                      std::size_t& consumed, ParseError& error, std::string& detail);
+                      std::size_t& consumed, ParseError& error, Why& why);
     // Parses the header lines into `out`, within the limits.
-    bool parse_header_lines(std::string_view lines, Headers& out, ParseError& error, std::string& detail) const;
+    bool parse_header_lines(std::string_view lines, Headers& out, ParseError& error, Why& why) const;
     // Both heads: split, then the first line by `first_line`, then the headers.
     template <class Result, class Message>
     Result parse_head(std::string_view received, Message Result::*message,
-                      bool (*first_line)(std::string_view, Message&), ParseError first_line_error,
-                      std::string_view first_line_name);
+                      bool (*first_line)(std::string_view, Message&), ParseError first_line_error);
 
 private:
-    ParseStatus find_end(std::string_view received, std::size_t& head_end, ParseError& error, std::string& detail);
+    ParseStatus find_end(std::string_view received, std::size_t& head_end, ParseError& error, Why& why);
 
     Limits limits_;
     std::size_t scanned_ = 0;  // bytes already known to hold no "\r\n\r\n" and no bare LF

@@ -45,7 +45,7 @@ constexpr std::array<std::string_view, 6> kReserved = {"connect", "connect_error
 // How a wrong type character is named in an error: 'x', or its code when not printable.
 std::string type_char(char c) {
     auto u = static_cast<unsigned char>(c);
-    return u >= 0x20 && u < 0x7f ? fmt::format("type '{}'", c) : fmt::format("type byte 0x{:02x}", u);
+    return u >= 0x20 && u < 0x7f ? trf("type '{}'", c) : trf("type byte 0x{:02x}", u);
 }
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
@@ -56,29 +56,29 @@ ParseResult fail(Error e, std::string detail = {}) { return ParseResult{std::nul
 bool payload_fits(PacketType type, const nlohmann::json& data, std::string& why) {
     switch (type) {
         case PacketType::connect:
-            why = "CONNECT takes an object (its auth)";
+            why = tr("CONNECT takes an object (its auth)");
             return data.is_object();
         case PacketType::disconnect:
-            why = "DISCONNECT takes no payload";
+            why = tr("DISCONNECT takes no payload");
             return false;
         case PacketType::connect_error:
-            why = "CONNECT_ERROR takes an object or a string";
+            why = tr("CONNECT_ERROR takes an object or a string");
             return data.is_object() || data.is_string();
         case PacketType::event:
         case PacketType::binary_event:
             if (!data.is_array() || data.empty() || !data[0].is_string()) {
-                why = "an event is [\"name\", arguments…]";
+                why = tr("an event is [\"name\", arguments…]");
                 return false;
             }
             for (std::string_view reserved : kReserved)
                 if (data[0].get_ref<const std::string&>() == reserved) {
-                    why = fmt::format("\"{}\" is a reserved event name", reserved);
+                    why = trf("\"{}\" is a reserved event name", reserved);
                     return false;
                 }
             return true;
         case PacketType::ack:
         case PacketType::binary_ack:
-            why = "an ack is [arguments…]";
+            why = tr("an ack is [arguments…]");
             return data.is_array();
     }
     return false;
@@ -98,24 +98,24 @@ ParseResult parse(std::string_view text, const Limits& limits) {
         std::size_t start = i;
         while (i < text.size() && is_digit(text[i]) && i - start < 4) ++i;
         if (i == start || i >= text.size() || text[i] != '-')
-            return fail(Error::bad_attachments, "expected digits then - after the type");
+            return fail(Error::bad_attachments, tr("expected digits then - after the type"));
         p.attachments = std::stoul(std::string(text.substr(start, i - start)));
         if (p.attachments > limits.max_attachments)
-            return fail(Error::bad_attachments, fmt::format("{} attachments, at most {}", p.attachments, limits.max_attachments));
+            return fail(Error::bad_attachments, trf("{} attachments, at most {}", p.attachments, limits.max_attachments));
         ++i;  // the dash
     }
     if (i < text.size() && text[i] == '/') {
         std::size_t comma = text.find(',', i);
         std::size_t end = comma == std::string_view::npos ? text.size() : comma;
         if (end - i > limits.max_namespace)
-            return fail(Error::bad_namespace, fmt::format("{} bytes, at most {}", end - i, limits.max_namespace));
+            return fail(Error::bad_namespace, trf("{} bytes, at most {}", end - i, limits.max_namespace));
         p.nsp = std::string(text.substr(i, end - i));
         i = comma == std::string_view::npos ? text.size() : comma + 1;
     }
     if (i < text.size() && is_digit(text[i])) {
         std::size_t start = i;
         while (i < text.size() && is_digit(text[i])) ++i;
-        if (i - start > kMaxIdDigits) return fail(Error::bad_ack_id, fmt::format("{} digits", i - start));
+        if (i - start > kMaxIdDigits) return fail(Error::bad_ack_id, trf("{} digits", i - start));
         p.id = std::stoull(std::string(text.substr(start, i - start)));
     }
     if (i < text.size()) {
@@ -127,16 +127,16 @@ ParseResult parse(std::string_view text, const Limits& limits) {
             return !too_deep;
         };
         p.data = nlohmann::json::parse(text.substr(i), depth_limit, /*allow_exceptions=*/false);
-        if (too_deep) return fail(Error::bad_json, fmt::format("nested deeper than {} levels", limits.max_depth));
-        if (p.data.is_discarded()) return fail(Error::bad_json, fmt::format("{} bytes after the header", text.size() - i));
+        if (too_deep) return fail(Error::bad_json, trf("nested deeper than {} levels", limits.max_depth));
+        if (p.data.is_discarded()) return fail(Error::bad_json, trf("{} bytes after the header", text.size() - i));
         std::string why;
         if (!payload_fits(p.type, p.data, why)) return fail(Error::bad_payload, why);
     } else if (p.type == PacketType::event || p.type == PacketType::binary_event || p.type == PacketType::ack ||
                p.type == PacketType::binary_ack) {
-        return fail(Error::bad_payload, "an event or ack needs its array");
+        return fail(Error::bad_payload, tr("an event or ack needs its array"));
     }
     if ((p.type == PacketType::ack || p.type == PacketType::binary_ack) && !p.id)
-        return fail(Error::bad_payload, "an ack needs the id of the event it answers");
+        return fail(Error::bad_payload, tr("an ack needs the id of the event it answers"));
     return ParseResult{std::move(p), Error::none, {}};
 }
 
@@ -182,7 +182,7 @@ ParseResult Decoder::text(std::string_view text) {
         std::size_t missing = awaited();
         pending_.reset();
         buffers_.clear();
-        return fail(Error::attachment_expected, fmt::format("{} attachment{} still missing", missing, missing == 1 ? "" : "s"));
+        return fail(Error::attachment_expected, trf("{} attachment{} still missing", missing, missing == 1 ? "" : "s"));
     }
     ParseResult r = parse(text, limits_);
     if (!r.packet || !is_binary_type(r.packet->type)) return r;
@@ -191,7 +191,7 @@ ParseResult Decoder::text(std::string_view text) {
 }
 
 ParseResult Decoder::binary(std::string_view bytes) {
-    if (!pending_) return fail(Error::unexpected_binary, fmt::format("{} bytes", bytes.size()));
+    if (!pending_) return fail(Error::unexpected_binary, trf("{} bytes", bytes.size()));
     buffers_.emplace_back(bytes);
     return finish();
 }
@@ -202,7 +202,7 @@ ParseResult Decoder::finish() {
     pending_.reset();
     bool ok = fill_placeholders(p.data, buffers_);
     buffers_.clear();
-    if (!ok) return fail(Error::bad_payload, "a placeholder names an attachment that does not exist");
+    if (!ok) return fail(Error::bad_payload, tr("a placeholder names an attachment that does not exist"));
     return ParseResult{std::move(p), Error::none, {}};
 }
 

@@ -425,7 +425,9 @@ void EngineIo::on_message(Server&, Connection& c, Opcode type, std::string_view 
     } else {
         eio::ParseResult r = eio::parse_text(payload);
         if (!r.packet) {
-            note(&c, &s, trf("not an Engine.IO packet: {} {}; the session ends", tr(eio::describe(r.error)), r.detail));
+            std::string why = tr(eio::describe(r.error));
+            note(&c, &s, r.detail.empty() ? trf("not an Engine.IO packet: {}; the session ends", why)
+                                          : trf("not an Engine.IO packet: {} ({}); the session ends", why, r.detail));
             finish(s, tr("a malformed packet"), true);
             return;
         }

@@ -168,7 +168,7 @@ void tell_handshake(ThreadedServer& server, const HandshakeLesson& lesson, net::
     std::string story = print::heading(trf("connection #{} from {}: request", number, peer.str()));
     if (r.status == http::ParseResult::Status::error) {
         story += trf("{} cannot parse the request: {} ({})\n{}", print::check_mark(false), tr(http::describe(r.error)),
-                             r.detail, print::hexdump(received, 256));
+                             r.shown, print::hexdump(received, 256));
         print::out(story);
         net::write_all(transport, html::response(400, fmt::format("{}: {}\n", http::describe(r.error), r.detail)), net::after(2s));
         return;

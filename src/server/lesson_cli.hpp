@@ -274,6 +274,23 @@ public:
     std::string make_group(std::string group, bool is_positional, std::vector<const CLI::Option*> opts) const override {
         return CLI::Formatter::make_group(group == "Options" ? trs("Options") : group, is_positional, std::move(opts));
     }
+    // The whole --help, once made: no space at a line's end (CLI11 leaves one before its
+    // "[Exactly 1 …]"); in Chinese, CLI11's own words too, and a full-width colon after each
+    // label (": " and "：" are both two columns wide: the columns stay where they were).
+    std::string make_help(const CLI::App* app, std::string name, CLI::AppFormatMode mode) const override {
+        std::string help = std::regex_replace(CLI::Formatter::make_help(app, std::move(name), mode), std::regex(" +\n"), "\n");
+        if (i18n::language() == i18n::Lang::en) return help;
+        auto replace_all = [&help](const std::string& from, const std::string& to) {
+            for (std::size_t at = 0; (at = help.find(from, at)) != std::string::npos; at += to.size()) help.replace(at, from.size(), to);
+        };
+        help = std::regex_replace(help, std::regex(R"(\[Option Group: ([^\]]*)\])"), fmt::format("[{}：$1]", tr("option group")));
+        replace_all("[Exactly 1 of the following options is required]", fmt::format("[{}]", tr("exactly one of these options is required")));
+        for (const char* label : {"Usage", "Options", "Positionals", "Subcommands", "Needs", "Excludes"}) {
+            replace_all(fmt::format("{}: ", tr(label)), fmt::format("{}：", tr(label)));
+            replace_all(fmt::format("{}:\n", tr(label)), fmt::format("{}：\n", tr(label)));
+        }
+        return help;
+    }
 };
 
 // The lesson's formatter and help flag for the app and each of its subcommands (a subcommand's
@@ -287,9 +304,25 @@ inline void use_lesson_formatter(CLI::App& app, const std::shared_ptr<Formatter>
     }
 }
 
+// CLI11 prints a range's ends with six decimals ("0.050000 to 100.000000"): 0.05 and 100.
+inline std::string without_trailing_zeros(const std::string& text) {
+    static const std::regex decimal(R"(\d+\.\d+)");
+    std::string out;
+    auto last = text.cbegin();
+    for (std::sregex_iterator it(text.begin(), text.end(), decimal), end; it != end; ++it) {
+        std::string number = it->str();
+        number.erase(number.find_last_not_of('0') + 1);
+        if (number.back() == '.') number.pop_back();
+        out.append(last, (*it)[0].first).append(number);
+        last = (*it)[0].second;
+    }
+    return out.append(last, text.cend());
+}
+
 // CLI11's own message for a bad command line, in the lesson's language: its common forms are
 // in the catalogue; any other stays as CLI11 wrote it.
-inline std::string command_line_error(const std::string& what) {
+inline std::string command_line_error(const std::string& message) {
+    std::string what = message.find(" not in range ") == std::string::npos ? message : without_trailing_zeros(message);
     if (i18n::language() == i18n::Lang::en) return what;
     static const std::pair<const char*, const char*> kForms[] = {
         {R"(The following arguments? (?:was|were) not expected: (.*))", N_("The following arguments were not expected: {}")},
@@ -299,6 +332,13 @@ inline std::string command_line_error(const std::string& what) {
         {R"((\S+): (\d+) required (.+) missing)", N_("{}: {} required {} missing")},
         {R"((\S+): File does not exist: (.*))", N_("{}: File does not exist: {}")},
         {R"(A subcommand is required)", N_("A subcommand is required")},
+        {R"(Exactly 1 option from \[(.*?),?\] is required and (\d+) were given)", N_("Exactly one of {} is required, and {} were given")},
+        {R"(Exactly 1 option from \[(.*?),?\] is required)", N_("Exactly one of {} is required")},
+        {R"((\S+): At least (\d+) required but received (\d+))", N_("{}: at least {} required, but {} given")},
+        {R"((\S+): At Most (\d+) required but received (\d+))", N_("{}: at most {} allowed, but {} given")},
+        {R"((\S+): File is actually a directory: (.*))", N_("{}: this is a directory, not a file: {}")},
+        {R"((\S+): Directory is actually a file: (.*))", N_("{}: this is a file, not a directory: {}")},
+        {R"((\S+): Directory does not exist: (.*))", N_("{}: directory does not exist: {}")},
         {R"((\S+) is required)", N_("{} is required")},
         {R"((\S+) requires (\S+))", N_("{} requires {}")},
         {R"((\S+) excludes (\S+))", N_("{} excludes {}")},

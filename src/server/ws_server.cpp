@@ -353,7 +353,7 @@ void Server::handle_http(Connection& c, std::string_view received, bool buffered
         return;
     }
     if (r.status == http::ParseResult::Status::error) {
-        log(c, "bad request: {} ({})", tr(http::describe(r.error)), r.detail);
+        log(c, "bad request: {} ({})", tr(http::describe(r.error)), r.shown);
         int status = r.error == http::ParseError::head_too_large || r.error == http::ParseError::too_many_headers ? 431 : 400;
         respond_and_hang_up(c, html::response(status, fmt::format("{}: {}\n", http::describe(r.error), r.detail)));
         return;

@@ -205,8 +205,18 @@ class CommandLine(unittest.TestCase):
             self.assertLessEqual(columns(line), 100, line)
         rc, out, err = run("lesson6-client", "--help")
         self.assertEqual(rc, 0, err)
-        self.assertIn("子命令:", out)
+        self.assertIn("子命令：", out)
         self.assertNotIn("Subcommands", out)
+
+    def test_cli11s_own_words_are_chinese_with_full_width_colons(self):
+        rc, out, err = run("lesson4-framing", "encode", "--help")
+        self.assertEqual(rc, 0, err)
+        for said in ("用法：", "选项：", "[选项组：payload]", "[下面这些选项必须恰好给出一个]", "互斥：--random-mask"):
+            self.assertIn(said, out)
+        self.assertNotRegex(out, r"Option Group|Exactly 1|用法:|选项:| \n")
+        rc, out, err = run("lesson4-framing", "encode", "--help", lang="en")
+        self.assertIn("[Option Group: payload]", out)
+        self.assertNotRegex(out, r" \n", "a line that ends in a space")
 
     @staticmethod
     def cli(args, lang):
@@ -226,6 +236,8 @@ class CommandLine(unittest.TestCase):
                            (["--ca", "/nonexistent/ca.pem"], "--ca：文件不存在：/nonexistent/ca.pem"),
                            (["relay"], "必须给出 url"),
                            (["--connect-timeout", "1000"], "--connect-timeout：值 1000 不在"),
+                           (["--connect-timeout", "0.01"], "值 0.01 不在 0.1 到 600 的范围内"),
+                           (["--ca", "/tmp"], "--ca：这是一个目录，不是文件：/tmp"),
                            (["--frob"], "无法识别以下参数：--frob")]:
             with self.subTest(args=args):
                 rc, err = self.cli(args, "zh")
@@ -235,6 +247,7 @@ class CommandLine(unittest.TestCase):
                 rc_en, err_en = self.cli(args, "en")
                 self.assertEqual(rc_en, rc)
                 self.assertIn("Run with --help", err_en)
+                self.assertNotRegex(err + err_en, r"\.\d*0\b", "a number with trailing zeros")
 
 
 class WireStaysEnglish(unittest.TestCase):
@@ -254,8 +267,31 @@ class WireStaysEnglish(unittest.TestCase):
             self.assertEqual(lesson.stop(), 0)
         return status, body, log
 
+    def test_a_bad_request_gets_an_english_400_and_a_chinese_log_line(self):
+        import socket
+        from harness import Lesson
+        for request, zh_log in [(b"GARBAGE\r\n\r\n", '请求行："GARBAGE"'),
+                                (b"GET / HTTP/1.1\r\nbad header\r\n\r\n", '第 2 行："bad header" 里没有冒号')]:
+            answers, logs = {}, {}
+            for lang in ("en", "zh"):
+                with Lesson("lesson4-framing", "serve", "-v", "--lang", lang) as lesson:
+                    with socket.create_connection(("127.0.0.1", lesson.port), timeout=10) as s:
+                        s.sendall(request)
+                        answer = b""
+                        while chunk := s.recv(4096):
+                            answer += chunk
+                    logs[lang] = lesson.wait_for_output(rb"#1 .*\n#1 .*\n")
+                    self.assertEqual(lesson.stop(), 0)
+                answers[lang] = answer
+            with self.subTest(request=request):
+                self.assertTrue(answers["en"].startswith(b"HTTP/1.1 400 Bad Request\r\n"), answers["en"])
+                self.assertEqual(answers["zh"], answers["en"])
+                self.assertTrue(answers["en"].isascii())
+                self.assertIn(zh_log, logs["zh"])
+                self.assertNotRegex(logs["zh"], r"request line:|has no colon")
+
     def test_the_json_body_is_english_and_the_log_is_chinese(self):
-        for target, status, zh_log in [("/socket.io/?EIO=3&transport=polling", 400, "本服务器讲的是 4"),
+        for target, status, zh_log in [("/socket.io/?EIO=3&transport=polling", 400, "本服务器使用的是 EIO=4"),
                                        ("/socket.io/?EIO=4&transport=polling&sid=x", 403, "来自 http://elsewhere.example 的页面")]:
             with self.subTest(target=target):
                 status_en, body_en, log_en = self.refusal("en", target)
