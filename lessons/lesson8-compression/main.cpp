@@ -281,7 +281,10 @@ int decode(const std::string& bytes, bool deflate, bool no_context_takeover, boo
                       : trf("unmasked frames, as a client receives them{}\n", agreed));
     Shown shown(diagram);
     s.set_observer(&shown);
-    return show_events(s, bytes) == Event::Kind::fail ? 1 : 0;
+    Event::Kind last = show_events(s, bytes);
+    if (last == Event::Kind::need_more)  // nothing whole came: a frame, or a message, goes on past these bytes
+        print::out(tr("  the bytes end before the message does: a receiver waits for the rest\n"));
+    return last == Event::Kind::fail ? 1 : 0;
 }
 
 }  // namespace

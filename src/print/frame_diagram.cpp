@@ -113,9 +113,9 @@ std::string frame_summary(const FrameHeader& h, std::string_view payload, bool i
     } else if (!payload.empty() || h.payload_length == 0) {
         detail = printable(payload, 40);
     }
-    return fmt::format("{} {:<12} {}{}{} {} B {}", incoming ? "←" : "→", opcode_name(h.opcode), h.fin ? "fin" : "---",
+    return fmt::format("{} {:<12} {}{}{} {} B{}{}", incoming ? "←" : "→", opcode_name(h.opcode), h.fin ? "fin" : "---",
                        h.masked ? " masked" : "", h.rsv2 || h.rsv3 ? " RSV!" : h.rsv1 ? " RSV1" : "", h.payload_length,
-                       detail);
+                       detail.empty() ? "" : " ", detail);
 }
 
 std::string frame_log(std::string_view prefix, const FrameHeader& h, std::string_view header_bytes,

@@ -529,9 +529,10 @@ std::size_t Server::handle_frames(Connection& c, std::span<std::uint8_t> bytes) 
                 handler_.on_message(*this, c, e.type, e.payload);
                 break;
             case Event::Kind::close:
-                if (c.notified_open_)  // the client spoke first; the session answered
-                    log(c, "close {} ({}){}", e.code, close_code_name(e.code),
-                        e.reason.empty() ? "" : fmt::format(" {}", print::printable(e.reason, 40)));
+                if (c.notified_open_ && e.reason.empty())  // the client spoke first; the session answered
+                    log(c, "close {} ({})", e.code, close_code_name(e.code));
+                else if (c.notified_open_)
+                    log(c, "close {} ({}) {}", e.code, close_code_name(e.code), print::printable(e.reason, 40));
                 notify_closed(c, e.code, e.reason);
                 break;
             case Event::Kind::fail:
