@@ -68,7 +68,8 @@ Event::Kind show_events(Session& s, std::string bytes) {
                                    tr(describe(e.error)), name(e.error), e.code, close_code_name(e.code)));
     });
     if (used < bytes.size() && s.state() != Session::State::closed)
-        print::out(trf("  {} bytes left over: an incomplete frame\n", bytes.size() - used));
+        print::out(bytes.size() - used == 1 ? tr("  1 byte left over: an incomplete frame\n")
+                                            : trf("  {} bytes left over: an incomplete frame\n", bytes.size() - used));
     return last;
 }
 
@@ -282,7 +283,7 @@ int decode(const std::string& bytes, bool deflate, bool no_context_takeover, boo
     Shown shown(diagram);
     s.set_observer(&shown);
     Event::Kind last = show_events(s, bytes);
-    if (last == Event::Kind::need_more)  // nothing whole came: a frame, or a message, goes on past these bytes
+    if (last != Event::Kind::fail && s.state() != Session::State::closed && s.mid_message())
         print::out(tr("  the bytes end before the message does: a receiver waits for the rest\n"));
     return last == Event::Kind::fail ? 1 : 0;
 }

@@ -48,7 +48,7 @@ HttpReply http_exchange(net::Transport& t, std::string_view request, std::chrono
     char buffer[16 * 1024];
     for (;;) {
         auto r = parser.parse(in);
-        if (r.status == http::ParseStatus::error) throw std::runtime_error(trf("HTTP: a malformed response: {}", r.detail));
+        if (r.status == http::ParseStatus::error) throw std::runtime_error(trf("HTTP: a malformed response: {}", r.shown));
         if (r.status == http::ParseStatus::complete) {
             std::size_t length = 0;
             if (const http::Header* h = r.response.find("Content-Length")) length = std::stoul(h->value);

@@ -101,6 +101,8 @@ public:
     std::uint16_t close_code() const { return close_code_; }
     FrameError failure() const { return failure_; }
     bool awaiting_pong() const { return awaiting_pong_; }
+    // Bytes taken in that are not a whole message yet: part of a frame, or the first fragments.
+    bool mid_message() const { return receiver_.message_in_progress() || receiver_.frame_in_progress(); }
 
     // Frames in and out are shown to this observer (-v/-vv); null: nothing is formatted.
     void set_observer(FrameObserver* observer) { receiver_.observer = observer; }

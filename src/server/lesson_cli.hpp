@@ -356,11 +356,16 @@ inline std::string command_line_error(const std::string& message) {
 // Parses the command line and runs `body`; errors become "error: ..." and exit code 1.
 inline int run(CLI::App& app, int argc, char** argv, const std::function<int()>& body) {
     // --lang was read already (i18n::choose, first thing in main): here it is checked and shown.
+    // On the app and on each subcommand (`lesson6-client relay URL --lang zh`): a subcommand does
+    // not fall through to the app's options, which it does not take.
     std::string lang;
-    app.add_option("--lang", lang, trs("the language of everything printed: en or zh (default: from LC_ALL, LC_MESSAGES or LANG)"))
-        ->check(CLI::IsMember({"en", "zh"}));
-    // `lesson4-framing decode "81 00" --lang zh`: an option a subcommand does not know is the app's.
-    for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) sub->fallthrough();
+    auto add_lang = [&lang](CLI::App& to) {
+        to.add_option("--lang", lang, trs("the language of everything printed: en or zh (default: from LC_ALL, LC_MESSAGES or LANG)"))
+            ->check(CLI::IsMember({"en", "zh"}));
+    };
+    add_lang(app);
+    for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; }))
+        if (!sub->get_name().empty()) add_lang(*sub);  // an option group is a nameless subcommand
     use_lesson_formatter(app, std::make_shared<Formatter>());
     app.failure_message([](const CLI::App*, const CLI::Error& e) {
         return command_line_error(e.what()) + "\n" + tr("Run with --help for more information.\n");

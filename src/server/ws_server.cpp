@@ -291,7 +291,7 @@ void Server::read_once(Connection& c, bool pending_only) {
         case net::Io::want_write: return;
         case net::Io::eof: peer_gone(c, tr("the client hung up without a close frame")); return;
         case net::Io::error:
-            peer_gone(c, c.transport_.secure() ? "TLS: " + c.transport_.error_text() : tr("connection reset"));
+            peer_gone(c, c.transport_.secure() ? trf("TLS: {}", tr(c.transport_.error_text())) : tr("connection reset"));
             return;
     }
     c.last_seen_ = loop_.now();

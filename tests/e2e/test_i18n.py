@@ -184,9 +184,6 @@ class LinedUp(unittest.TestCase):
         self.assertEqual({columns(re.match(r"^(\S+ +)", line).group(1)) for line in payloads}, {24})
 
 
-if __name__ == "__main__":
-    unittest.main()
-
 
 class CommandLine(unittest.TestCase):
     """CLI11's help and errors, in the lesson's language too."""
@@ -224,6 +221,12 @@ class CommandLine(unittest.TestCase):
         p = subprocess.run([os.path.join(BIN, "lesson6-client"), "--lang", lang, *args], capture_output=True, timeout=60,
                            stdin=subprocess.DEVNULL)
         return p.returncode, p.stderr.decode("utf-8")
+
+    def test_a_subcommand_refuses_the_apps_options(self):
+        # --lang is each subcommand's own option: the relay must not take the client's --echo.
+        rc, err = self.cli(["relay", "ws://127.0.0.1:1/", "--listen", "0", "--echo", "extra"], "zh")
+        self.assertNotIn(rc, (0, 1), err)
+        self.assertRegex(err, r"无法识别以下参数：.*--echo")
 
     def test_lang_after_a_subcommand(self):
         for lang, said in [("zh", "字节"), ("en", "bytes")]:
@@ -302,3 +305,7 @@ class WireStaysEnglish(unittest.TestCase):
                 self.assertIn("detail", json.loads(body_en))
                 self.assertIn(zh_log, log_zh)
                 self.assertNotIn(zh_log, log_en)
+
+
+if __name__ == "__main__":
+    unittest.main()
