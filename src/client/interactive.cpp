@@ -145,8 +145,8 @@ private:
 
     void start_close(std::uint16_t code, std::string_view reason) {
         if (!client_.session().is_open()) return;
-        print::out(fmt::format("→ close {} ({}){}\n", code, close_code_name(code),
-                               reason.empty() ? "" : fmt::format(" \"{}\"", reason)));
+        print::out(reason.empty() ? trf("→ close {} ({})\n", code, close_code_name(code))
+                                  : trf("→ close {} ({}) \"{}\"\n", code, close_code_name(code), reason));
         client_.send_close(code, reason);
         closing_ = true;
         close_deadline_ = Clock::now() + options_.close_timeout;
@@ -248,8 +248,8 @@ std::string describe_received(const Received& m) {
         case Event::Kind::close:
             if (m.code == static_cast<std::uint16_t>(CloseCode::abnormal))
                 return std::string(tr("← the connection ended without a close frame (1006)"));
-            return fmt::format("← close {} ({}){}{}", m.code, close_code_name(m.code), m.reason.empty() ? "" : " ",
-                               m.reason.empty() ? "" : print::printable(m.reason, 40));
+            return m.reason.empty() ? trf("← close {} ({})", m.code, close_code_name(m.code))
+                                    : trf("← close {} ({}) {}", m.code, close_code_name(m.code), print::printable(m.reason, 40));
         case Event::Kind::fail:
             return trf("{} the server broke a rule: {} ({}); closed with {} ({})", print::check_mark(false), tr(describe(m.error)),
                                name(m.error), m.code, close_code_name(m.code));
