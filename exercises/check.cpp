@@ -277,16 +277,6 @@ std::optional<std::string> run_isolated(const Exercise& e) {
     return text.substr(1);
 }
 
-// Wrapped to the line width (print::wrap), the lines after the first indented by `indent`.
-std::string wrapped(std::string_view text, std::size_t indent) {
-    std::string out;
-    for (char c : print::wrap(text, print::kLineWidth - indent)) {
-        out += c;
-        if (c == '\n') out += std::string(indent, ' ');
-    }
-    return out;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -307,8 +297,8 @@ int main(int argc, char** argv) {
             continue;
         }
         fmt::print("{} {}\n", head, print::paint(tr("✗ not yet"), print::Style::red));
-        fmt::print("{}", trf("      first failing check: {}\n", wrapped(*failure, 27)));
-        fmt::print("{}", trf("      hint: {}\n", wrapped(tr(e.hint), 12)));
+        fmt::print("{}", trf("      first failing check: {}\n", print::hanging(*failure, 27)));
+        fmt::print("{}", trf("      hint: {}\n", print::hanging(tr(e.hint), 12)));
     }
     auto total = static_cast<int>(exercises().size());
     fmt::print("{}", trf("{} of {} done.", done, total));

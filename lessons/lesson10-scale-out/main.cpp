@@ -223,11 +223,8 @@ int demo(std::list<Node>& nodes, apps::RedisProcess& redis, Heard& heard, Random
     print::out(trf("  alice  on A sees  {}   ({:.1f} s later)\n", gone ? chat::screen_line(*gone) : tr("(nothing arrived)"),
                            std::chrono::duration<double>(std::chrono::steady_clock::now() - died).count()));
     // Wrapped, not cut: who was logged out comes last, after the server's long name.
-    for (const auto& line : heard.take(a.name, opening("presence: {} silent for {} s, so gone: {} logged out: {}"))) {
-        std::string lines = print::wrap(line, 100 - 9);
-        for (std::size_t at = 0; (at = lines.find('\n', at)) != std::string::npos; at += 10) lines.insert(at + 1, 9, ' ');
-        print::out("  A      " + lines + "\n");
-    }
+    for (const auto& line : heard.take(a.name, opening("presence: {} silent for {} s, so gone: {} logged out: {}")))
+        print::out("  A      " + print::hanging(line, 9) + "\n");
 
     say(tr("Redis restarts, empty: A is cut off, tells its clients, reconnects and joins again"));
     redis.restart();

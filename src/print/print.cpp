@@ -284,6 +284,15 @@ std::string wrap(std::string_view text, std::size_t width) {
     return out;
 }
 
+std::string hanging(std::string_view text, std::size_t indent, std::size_t width) {
+    std::string out;
+    for (char c : wrap(text, width - indent)) {
+        out += c;
+        if (c == '\n') out.append(indent, ' ');
+    }
+    return out;
+}
+
 std::string fit(std::string_view text, std::size_t max_columns) {
     if (columns(text) <= max_columns) return std::string(text);
     std::string s;

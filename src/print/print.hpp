@@ -54,6 +54,9 @@ inline constexpr std::size_t kLineWidth = 100;
 // between words: a line may break between any two wide characters (never before "，" "。" "："
 // "）" and the like).
 std::string wrap(std::string_view text, std::size_t width);
+// A paragraph that hangs beside a label `indent` columns wide: wrapped to `width - indent`
+// columns, every line after the first indented by `indent` spaces.
+std::string hanging(std::string_view text, std::size_t indent, std::size_t width = kLineWidth);
 std::string fit(std::string_view text, std::size_t max_columns);
 
 // An annotated hex dump: offset, 16 bytes in hex, then the bytes as text with CR shown as ␍,

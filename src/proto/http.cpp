@@ -142,25 +142,25 @@ bool HeadScanner::parse_header_lines(std::string_view head, Headers& out, ParseE
         std::string_view line = head.substr(0, eol);
         head = eol == std::string_view::npos ? std::string_view{} : head.substr(eol + 2);
         ++line_number;
-        std::string quoted(line.substr(0, 80));  // the line, as the error quotes it
+        auto quoted = [&] { return std::string(line.substr(0, 80)); };  // the line, as an error quotes it
         auto fail = [&](ParseError e, Why w) {
             error = e;
             why = std::move(w);
             return false;
         };
         if (!line.empty() && (line.front() == ' ' || line.front() == '\t'))
-            return fail(ParseError::obsolete_line_folding, because("line {}: \"{}\"", line_number, quoted));
+            return fail(ParseError::obsolete_line_folding, because("line {}: \"{}\"", line_number, quoted()));
         auto colon = line.find(':');
         if (colon == std::string_view::npos)
-            return fail(ParseError::bad_header_line, because("line {}: \"{}\" has no colon", line_number, quoted));
+            return fail(ParseError::bad_header_line, because("line {}: \"{}\" has no colon", line_number, quoted()));
         std::string_view name = line.substr(0, colon);
         if (!is_token(name))  // also refuses "Name :" (RFC 9112 §5.1: no space before the colon)
             return fail(ParseError::bad_header_line,
-                        because("line {}: \"{}\": the name is not a valid token", line_number, quoted));
+                        because("line {}: \"{}\": the name is not a valid token", line_number, quoted()));
         std::string_view value = trim(line.substr(colon + 1));
         if (!std::all_of(value.begin(), value.end(), is_value_char))
             return fail(ParseError::bad_header_line,
-                        because("line {}: \"{}\": the value holds a control character", line_number, quoted));
+                        because("line {}: \"{}\": the value holds a control character", line_number, quoted()));
         if (out.headers.size() == limits_.max_headers)
             return fail(ParseError::too_many_headers, because("more than {} header lines", limits_.max_headers));
         out.headers.push_back({std::string(name), std::string(value)});
@@ -189,9 +189,9 @@ Result HeadScanner::parse_head(std::string_view received, Message Result::*messa
     Why why;
     r.status = split(received, first, lines, r.consumed, r.error, why);
     if (r.status == ParseStatus::complete) {
-        std::string quoted(first.substr(0, 80));
         if (!first_line(first, r.*message)) {
             r.error = first_line_error;
+            std::string quoted(first.substr(0, 80));
             why = first_line_error == ParseError::bad_request_line ? because("request line: \"{}\"", quoted)
                                                                    : because("status line: \"{}\"", quoted);
         } else if (parse_header_lines(lines, r.*message, r.error, why)) {

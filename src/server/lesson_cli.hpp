@@ -254,22 +254,15 @@ public:
         label("Needs", trs("Needs"));
         label("Excludes", trs("Excludes"));
     }
-    // CLI11 pads the names' column by bytes; a Chinese word is 3 bytes but 2 columns wide.
+    // CLI11 pads the names' column by bytes; a Chinese word is 3 bytes but 2 columns wide. The
+    // description hangs beside the names, within the lesson's width (design §4).
     std::string make_option(const CLI::Option* option, bool is_positional) const override {
         std::string name = "  " + make_option_name(option, is_positional) + make_option_opts(option);
         std::string desc = make_option_desc(option);
         std::size_t width = get_column_width(), used = print::columns(name);
         if (desc.empty()) return name + "\n";
-        std::string out = used >= width ? name + "\n" + std::string(width, ' ') : name + std::string(width - used, ' ');
-        for (char c : desc) {
-            out += c;
-            if (c == '\n') out.append(width, ' ');
-        }
-        return out + "\n";
-    }
-    std::string make_option_desc(const CLI::Option* option) const override {
-        // --help within the lesson's width (design §4): wrapped to the columns beside the names.
-        return print::wrap(CLI::Formatter::make_option_desc(option), print::kLineWidth - get_column_width() - 1);
+        return (used >= width ? name + "\n" + std::string(width, ' ') : name + std::string(width - used, ' ')) +
+               print::hanging(desc, width, print::kLineWidth - 1) + "\n";
     }
     std::string make_group(std::string group, bool is_positional, std::vector<const CLI::Option*> opts) const override {
         return CLI::Formatter::make_group(group == "Options" ? trs("Options") : group, is_positional, std::move(opts));
